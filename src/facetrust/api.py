@@ -1,0 +1,137 @@
+"""The Python facade. Every function takes the same keyword names as ``facetrust scan``.
+
+>>> import facetrust
+>>> result = facetrust.scan("photo.jpg", threshold=0.5)          # doctest: +SKIP
+>>> result.verdict, result.fake_probability                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .detectors.base import DetectorInfo
+from .pipeline import ProgressFn, ScanOptions, Scanner
+from .report.schema import MediaResult, ScanReport
+
+Source = str | os.PathLike | bytes | np.ndarray
+
+
+@lru_cache(maxsize=4)
+def _scanner(options: ScanOptions) -> Scanner:
+    return Scanner(options)
+
+
+def get_scanner(**options) -> Scanner:
+    """A cached :class:`Scanner` for these options (models load once per process)."""
+    return _scanner(ScanOptions(**options))
+
+
+def scan(source: Source, *, progress: ProgressFn | None = None, **options) -> MediaResult:
+    """Scan one image or video (path, encoded bytes or RGB array) and return its result.
+
+    Bad media never raises: the result has ``verdict`` ``"error"`` or ``"not_applicable"``.
+    Options are the fields of :class:`facetrust.pipeline.ScanOptions`.
+    """
+    return get_scanner(**options).scan(source, progress=progress)
+
+
+def iter_scan(
+    paths: Iterable[str | os.PathLike],
+    *,
+    recursive: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    on_media_start: Callable[[str], None] | None = None,
+    progress: ProgressFn | None = None,
+    **options,
+) -> Iterator[MediaResult]:
+    """Scan files and folders one media at a time (a failure never stops the batch)."""
+    from .io import expand_sources
+
+    scanner = get_scanner(**options)
+    for path in expand_sources(paths, recursive=recursive, include=include, exclude=exclude):
+        if on_media_start:
+            on_media_start(str(path))
+        yield scanner.scan(str(path), progress=progress)
+
+
+def make_report(results: list[MediaResult], **options) -> ScanReport:
+    from . import __version__
+
+    return ScanReport(
+        results=results,
+        settings=ScanOptions(**options).as_dict(),
+        facetrust_version=__version__,
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def scan_paths(paths: Iterable[str | os.PathLike], **options) -> ScanReport:
+    """Scan files and folders and return the whole report."""
+    scan_opts = {k: v for k, v in options.items() if k not in ("recursive", "include", "exclude", "progress", "on_media_start")}
+    return make_report(list(iter_scan(paths, **options)), **scan_opts)
+
+
+@dataclass
+class ExtractedFace:
+    frame_index: int
+    time_s: float | None
+    box: np.ndarray  # x0, y0, x1, y1 frame pixels
+    landmarks5: np.ndarray  # (5, 2) frame pixels
+    score: float
+    crop: np.ndarray  # aligned RGB crop (the crop function used for training and inference)
+    matrix: np.ndarray  # (2, 3) frame -> crop
+
+
+def extract_faces(
+    source: Source,
+    *,
+    size: int = 224,
+    margin: float = 0.25,
+    face_detector: str = "yunet",
+    frames: int | None = None,
+    every: int | None = None,
+    fps: float | None = None,
+    min_face_size: float = 24.0,
+    min_face_score: float = 0.5,
+    max_faces: int = 16,
+    max_pixels: int = 100_000_000,
+) -> list[ExtractedFace]:
+    """Detect and align every face of an image or of a video's sampled frames.
+
+    Raises the typed :mod:`facetrust.errors` for unreadable media (this is a building block,
+    unlike :func:`scan`, which reports them).
+    """
+    from .faces import CropSpec, align_face
+    from .io import FrameSampler, open_media
+
+    spec = CropSpec(size=size, margin=margin)
+    detector = _face_detector(face_detector, min_face_score, min_face_size)
+    sampler = FrameSampler.from_options(frames=frames, every=every, fps=fps)
+    media = open_media(source, sampler=sampler, max_pixels=max_pixels)
+    out = []
+    for frame in media.frames():
+        for face in detector.detect(frame.image)[:max_faces]:
+            a = align_face(frame.image, face, spec)
+            out.append(ExtractedFace(frame.index, frame.time_s, face.box, face.landmarks5, face.score, a.crop, a.matrix))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _face_detector(name: str, min_score: float, min_face_size: float):
+    from .faces import create_face_detector
+
+    return create_face_detector(name, min_score=min_score, min_face_size=min_face_size)
+
+
+def list_detectors() -> list[DetectorInfo]:
+    """Metadata of every registered forensic detector."""
+    from .detectors import available_detectors, create_detector
+
+    return [create_detector(name).info for name in available_detectors()]

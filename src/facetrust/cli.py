@@ -1,0 +1,220 @@
+"""``facetrust`` command line.
+
+Exit codes of ``facetrust scan`` (also in README): 0 every input scanned, none fake;
+1 at least one input judged fake; 3 none fake but at least one input could not be scanned
+(verdict ``error``); 4 no input found; 2 usage error (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAKE, EXIT_USAGE, EXIT_ERRORS, EXIT_NO_INPUT = 0, 1, 2, 3, 4
+
+
+def _add_scan_options(p: argparse.ArgumentParser) -> None:
+    from .detectors import DEFAULT_DETECTORS
+    from .fusion import AGGREGATIONS, DEFAULT_AGGREGATION
+
+    p.add_argument("--detector", dest="detectors", action="append", metavar="NAME",
+                   help=f"forensic detector (repeat to fuse several; default: {' '.join(DEFAULT_DETECTORS)})")
+    p.add_argument("--face-detector", default="yunet", help="face detector backend (yunet, mediapipe, dlib)")
+    sampling = p.add_mutually_exclusive_group()
+    sampling.add_argument("--frames", type=int, metavar="N", help="video: N frames spread uniformly (default 16)")
+    sampling.add_argument("--every", type=int, metavar="K", help="video: every K-th frame")
+    sampling.add_argument("--fps", type=float, metavar="F", help="video: frames at F per second")
+    p.add_argument("--threshold", type=float, default=0.5, help="fake if probability >= threshold (default 0.5)")
+    p.add_argument("--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION,
+                   help="video: how frame scores make a track score")
+    p.add_argument("--min-face-size", type=float, default=24.0, help="ignore faces smaller than this (px)")
+
+
+def _options(args: argparse.Namespace) -> dict:
+    from .detectors import DEFAULT_DETECTORS
+
+    return dict(
+        detectors=tuple(args.detectors or DEFAULT_DETECTORS),
+        face_detector=args.face_detector,
+        frames=args.frames,
+        every=args.every,
+        fps=args.fps,
+        threshold=args.threshold,
+        aggregation=args.aggregation,
+        min_face_size=args.min_face_size,
+    )
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import api
+    from .io import expand_sources
+    from .report import write_csv, write_html, write_json
+
+    console = Console(stderr=True, quiet=args.quiet)
+    paths = expand_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
+                           exclude=args.exclude or ())
+    if not paths:
+        console.print("[red]no input found[/red]")
+        return EXIT_NO_INPUT
+    opts = _options(args)
+    try:
+        scanner = api.get_scanner(**opts)
+    except (ValueError, KeyError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return EXIT_USAGE
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=args.quiet) as progress:
+        overall = progress.add_task("scanning", total=len(paths))
+        for path in paths:
+            progress.update(overall, description=f"scanning {Path(path).name[:40]}")
+            results.append(scanner.scan(str(path)))
+            progress.advance(overall)
+    report = api.make_report(results, **opts)
+    if args.json:
+        write_json(report, args.json)
+    if args.csv:
+        write_csv(report, args.csv)
+    if args.html:
+        write_html(report, args.html)
+    if not args.quiet:
+        _print_summary(console, report)
+    counts = report.counts()
+    if counts["fake"]:
+        return EXIT_FAKE
+    if counts["error"]:
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def _print_summary(console, report) -> None:
+    from rich.table import Table
+
+    colours = {"real": "green", "fake": "red", "not_applicable": "yellow", "error": "magenta"}
+    table = Table(title="facetrust scan")
+    for col in ("path", "verdict", "p(fake)", "faces", "note"):
+        table.add_column(col)
+    for r in report.results:
+        p = "-" if r.fake_probability is None else f"{r.fake_probability:.3f}"
+        note = r.error or r.reason or (f"{len(r.tracks)} track(s)" if r.tracks else "")
+        table.add_row(r.path, f"[{colours[r.verdict]}]{r.verdict}[/]", p, str(len(r.faces)), note)
+    console.print(table)
+    console.print(", ".join(f"{k}: {v}" for k, v in report.counts().items()))
+
+
+def cmd_detectors(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .api import list_detectors
+
+    infos = list_detectors()
+    if args.json:
+        print(json.dumps([asdict(i) for i in infos], indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="facetrust detectors")
+    for col in ("name", "version", "crop", "kind", "heatmap", "catches"):
+        table.add_column(col)
+    for i in infos:
+        table.add_row(i.name, i.version, f"{i.crop.size}px m{i.crop.margin:g}",
+                      "trained" if i.trained else "cue", "yes" if i.outputs_heatmap else "no", i.catches)
+    Console().print(table)
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    import cv2
+
+    from .api import extract_faces
+    from .errors import MediaError
+    from .io import expand_sources
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    n_faces = n_failed = 0
+    for path in expand_sources(args.paths):
+        try:
+            faces = extract_faces(str(path), size=args.size, margin=args.margin, frames=args.frames,
+                                  min_face_size=args.min_face_size)
+        except MediaError as exc:
+            print(f"skip {path}: {exc.code}: {exc}", file=sys.stderr)
+            n_failed += 1
+            continue
+        for k, f in enumerate(faces):
+            name = f"{Path(path).stem}_f{f.frame_index:06d}_{k}.png"
+            cv2.imwrite(str(out / name), cv2.cvtColor(f.crop, cv2.COLOR_RGB2BGR))
+            n_faces += 1
+    print(f"{n_faces} face crop(s) written to {out}; {n_failed} input(s) skipped")
+    return EXIT_ERRORS if n_failed else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="facetrust", description="Offline face forensics.")
+    parser.add_argument("--version", action="version", version=f"facetrust {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("scan", help="scan images, videos or folders for forged faces")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    _add_scan_options(p)
+    p.add_argument("--json", metavar="OUT", help="write the JSON report")
+    p.add_argument("--csv", metavar="OUT", help="write a CSV summary (one row per media)")
+    p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
+    p.add_argument("--include", action="append", metavar="GLOB", help="folders: only files matching")
+    p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")
+    p.add_argument("--no-recursive", action="store_true", help="folders: do not descend")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("detectors", help="list the forensic detectors")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_detectors)
+
+    p = sub.add_parser("extract", help="write aligned face crops (the training/inference crop)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--margin", type=float, default=0.25)
+    p.add_argument("--frames", type=int, default=None)
+    p.add_argument("--min-face-size", type=float, default=24.0)
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("demo", help="build sample media from bundled images, scan them, write a report")
+    p.add_argument("--out", default="demo_out")
+    p.set_defaults(func=cmd_demo)
+
+    import importlib
+    import importlib.util
+
+    for stage in ("synth", "eval"):  # workbench stages register their own sub-commands
+        if importlib.util.find_spec(f"facetrust.{stage}") and importlib.util.find_spec(f"facetrust.{stage}.cli"):
+            importlib.import_module(f"facetrust.{stage}.cli").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Importing this module registers every detector shipped with facetrust."""
+
+from . import noise_residual, spectral  # noqa: F401

