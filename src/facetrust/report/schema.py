@@ -128,9 +128,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):  # then re-check: a numpy NaN becomes a Python NaN
+        return _plain(value.item())
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value

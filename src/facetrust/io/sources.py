@@ -1,0 +1,317 @@
+"""Where media comes from: path expansion, content sniffing, and :func:`open_media`.
+
+The kind of a file (image or video) is decided from its first bytes, not its name: a PNG renamed
+``.mp4`` is still an image, and random bytes named ``.jpg`` are refused as unsupported rather than
+reported as a damaged JPEG. The extension only breaks ties when the content is not recognised.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Literal, Sequence
+
+import numpy as np
+
+from ..errors import MediaError
+from .image import DEFAULT_MAX_PIXELS, check_media_file, load_image
+from .sampling import FrameSampler
+from .video import Frame, VideoInfo
+
+MediaKind = Literal["image", "video"]
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+
+_SNIFF_BYTES = 1024
+_TS_PACKET = 188
+# ISO-BMFF major brands of still-image formats (HEIF/HEIC/AVIF); every other brand is a video/audio file.
+_IMAGE_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+# Top-level boxes that can open an old QuickTime file that has no 'ftyp'.
+_QUICKTIME_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+# BITMAPINFOHEADER sizes: 'BM' alone is too weak a signature (text can start with it).
+_BMP_DIB_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
+
+
+def _is_mpeg_ts(head: bytes, offset: int, stride: int) -> bool:
+    syncs = range(offset, len(head), stride)
+    return len(syncs) >= 2 and all(head[i] == 0x47 for i in syncs)
+
+
+def sniff_head(head: bytes) -> MediaKind | None:
+    """Media kind from the first bytes of a file (see :func:`sniff_media_type`)."""
+    if head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image"
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "image"
+    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_DIB_SIZES:
+        return "image"
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        form = head[8:12]
+        if form == b"WEBP":
+            return "image"
+        if form in (b"AVI ", b"AVIX"):
+            return "video"
+        return None  # WAV and other RIFF forms
+    if head[4:8] == b"ftyp":
+        return "image" if head[8:12] in _IMAGE_BRANDS else "video"
+    if head[4:8] in _QUICKTIME_BOXES:
+        return "video"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM (EBML)
+        return "video"
+    if head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")):  # MPEG-PS / MPEG-1/2 video
+        return "video"
+    if head.startswith(b"FLV\x01"):
+        return "video"
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):  # ASF (WMV)
+        return "video"
+    if head.startswith(b"OggS"):  # Ogg (Theora); audio-only Ogg is refused later: no video stream
+        return "video"
+    if _is_mpeg_ts(head, 0, _TS_PACKET) or _is_mpeg_ts(head, 4, _TS_PACKET + 4):  # TS / M2TS
+        return "video"
+    return None
+
+
+def sniff_media_type(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview) -> MediaKind | None:
+    """``"image"``, ``"video"`` or None (not recognised), from the content's magic bytes only.
+
+    ISO-BMFF files (MP4/MOV/M4V/M4A) are "video" (an audio-only one is refused when opened), except
+    HEIF/AVIF brands, which are images. Raises OSError if a path cannot be read.
+    """
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        head = bytes(path_or_bytes[:_SNIFF_BYTES])
+    else:
+        with open(path_or_bytes, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    return sniff_head(head)
+
+
+def _kind_from_extension(name: str) -> MediaKind | None:
+    ext = os.path.splitext(name)[1].lower()
+    if ext in IMAGE_EXTENSIONS:
+        return "image"
+    if ext in VIDEO_EXTENSIONS:
+        return "video"
+    return None
+
+
+def _matches(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def _walk(root: Path, recursive: bool) -> Iterator[Path]:
+    """Media files under ``root`` in sorted order, skipping hidden entries and not following links."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        for name in sorted(filenames):
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in MEDIA_EXTENSIONS:
+                yield Path(dirpath) / name
+
+
+def expand_sources(
+    paths: Iterable[str | os.PathLike],
+    *,
+    recursive: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> list[Path]:
+    """Turn command-line paths into the list of media files to analyse, deterministically.
+
+    Each path that is not a directory is returned as given, even if missing or unsupported, so that
+    it is reported as an error instead of being dropped. Directories expand (sorted) to the files with
+    a known media extension, skipping hidden files and folders; ``include``/``exclude`` are fnmatch
+    globs matched against the path relative to that directory and against the basename (a file is
+    kept if it matches some include, or there are none, and no exclude). Duplicates are dropped.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            add(p)
+            continue
+        for f in _walk(p, recursive):
+            rel = f.relative_to(p).as_posix()
+            if include and not _matches(rel, f.name, include):
+                continue
+            if exclude and _matches(rel, f.name, exclude):
+                continue
+            add(f)
+    return out
+
+
+@dataclass
+class Media:
+    """One opened input: what it is, its size, and a way to iterate its (sampled) frames.
+
+    For images the pixels are already decoded; for videos :meth:`frames` decodes lazily and can be
+    called more than once (each call is a fresh pass). Video bytes are spooled to a temporary file that
+    is deleted by :meth:`close` or when the Media object is garbage-collected.
+    """
+
+    source: str
+    kind: MediaKind
+    width: int
+    height: int
+    fps: float | None = None
+    n_frames: int | None = None
+    duration_s: float | None = None
+    video_info: VideoInfo | None = field(default=None, repr=False, compare=False)
+    _image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _path: str | None = field(default=None, repr=False, compare=False)
+    _sampler: FrameSampler = field(default_factory=FrameSampler, repr=False, compare=False)
+    _max_pixels: int = field(default=DEFAULT_MAX_PIXELS, repr=False, compare=False)
+    _cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
+
+    def frames(self) -> Iterator[Frame]:
+        """Image: one ``Frame(0, None, rgb)``. Video: the sampled frames, decoded one at a time."""
+        if self.kind == "image":
+            assert self._image is not None
+            yield Frame(index=0, time_s=None, image=self._image)
+            return
+        from .video import iter_video_frames
+
+        if self._path is None:
+            raise MediaError(f"{self.source}: media was closed")
+        # Holding `self` here keeps a spooled temp file alive until this iterator is finished.
+        path = self._path
+        try:
+            yield from iter_video_frames(path, self._sampler, max_pixels=self._max_pixels, info=self.video_info)
+        except MediaError as exc:
+            raise _relabel(exc, path, self.source) from None
+
+    def close(self) -> None:
+        """Delete a spooled temporary file (video bytes); a no-op otherwise. Idempotent."""
+        if self._cleanup is not None:
+            self._cleanup()
+            self._path = None
+
+    def __enter__(self) -> Media:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _relabel(exc: MediaError, path: str, label: str) -> MediaError:
+    """The same error, naming the input as the user gave it instead of a temporary file."""
+    if path == label or path not in str(exc):
+        return exc
+    return type(exc)(str(exc).replace(path, label))
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def open_media(
+    source: str | os.PathLike | bytes | bytearray | memoryview | np.ndarray,
+    *,
+    sampler: FrameSampler | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Media:
+    """Open a path, encoded bytes or an RGB array as :class:`Media`.
+
+    Images are decoded right away (so a damaged image raises here); videos are probed (header plus
+    one frame) and decoded lazily by :meth:`Media.frames`. Raises the typed errors of
+    :mod:`facetrust.errors`: MediaError (missing), EmptyFileError, UnsupportedMediaError,
+    CorruptMediaError, DecompressionBombError, NoDecodableFramesError (while iterating).
+    """
+    sampler = sampler or FrameSampler()
+    if isinstance(source, np.ndarray):
+        image = load_image(source, max_pixels=max_pixels)
+        return _image_media("<array>", image, sampler, max_pixels)
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        kind = sniff_media_type(data) if data else "image"  # empty -> load_image raises EmptyFileError
+        if kind != "video":
+            image = load_image(data, max_pixels=max_pixels)
+            return _image_media("<bytes>", image, sampler, max_pixels)
+        fd, tmp = tempfile.mkstemp(prefix="facetrust-", suffix=".media")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            media = _video_media("<bytes>", tmp, sampler, max_pixels)
+        except MediaError as exc:
+            _remove(tmp)
+            raise _relabel(exc, tmp, "<bytes>") from None
+        except BaseException:
+            _remove(tmp)
+            raise
+        media._cleanup = weakref.finalize(media, _remove, tmp)
+        return media
+
+    path = check_media_file(source)
+    try:
+        kind = sniff_media_type(path)
+    except OSError as exc:
+        raise MediaError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if kind is None:
+        kind = _kind_from_extension(path.name)
+        if kind is None:
+            # Unknown name and unknown magic: let Pillow try (it knows formats we do not sniff).
+            kind = "image"
+    if kind == "image":
+        image = load_image(path, max_pixels=max_pixels)
+        return _image_media(str(source), image, sampler, max_pixels)
+    return _video_media(str(source), str(path), sampler, max_pixels)
+
+
+def _image_media(label: str, image: np.ndarray, sampler: FrameSampler, max_pixels: int) -> Media:
+    h, w = image.shape[:2]
+    return Media(
+        source=label,
+        kind="image",
+        width=int(w),
+        height=int(h),
+        _image=image,
+        _sampler=sampler,
+        _max_pixels=max_pixels,
+    )
+
+
+def _video_media(label: str, path: str, sampler: FrameSampler, max_pixels: int) -> Media:
+    from .video import probe_video
+
+    info = probe_video(path, max_pixels=max_pixels)
+    return Media(
+        source=label,
+        kind="video",
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        n_frames=info.n_frames,
+        duration_s=info.duration_s,
+        video_info=info,
+        _path=path,
+        _sampler=sampler,
+        _max_pixels=max_pixels,
+    )
+
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "VIDEO_EXTENSIONS",
+    "Media",
+    "expand_sources",
+    "open_media",
+    "sniff_media_type",
+]

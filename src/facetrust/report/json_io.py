@@ -1,0 +1,87 @@
+"""Versioned JSON report files: :func:`write_json` / :func:`read_json`.
+
+The file is ``to_json_dict(report)`` as UTF-8, indent 2. Non-finite floats never reach the file
+(they become ``null``), and the file appears atomically: a reader sees the old file or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .schema import ScanReport, from_json_dict, to_json_dict
+
+__all__ = ["write_json", "read_json", "atomic_write_text"]
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` via a temp file in the same folder and ``os.replace``.
+
+    The parent folder is created when missing. A replaced file keeps its permission bits; a new
+    one gets 0o644 (``mkstemp`` alone would leave it owner-only). Returns the path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def _finite(value: Any) -> Any:
+    """Map every non-finite float to None, recursively.
+
+    ``schema._plain`` already does this for Python floats, but a numpy float32 scalar becomes a
+    Python float only after its NaN check, so we re-check the plain tree here.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def report_to_json_text(report: ScanReport) -> str:
+    """The exact text :func:`write_json` writes (strict JSON: no NaN/Infinity tokens)."""
+    data = _finite(to_json_dict(report))
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(report: ScanReport, path: str | os.PathLike[str]) -> Path:
+    """Write ``report`` as versioned JSON to ``path`` atomically; returns the path."""
+    return atomic_write_text(path, report_to_json_text(report))
+
+
+def read_json(path: str | os.PathLike[str]) -> ScanReport:
+    """Load a report written by :func:`write_json` (or any producer of the same schema).
+
+    Raises ``ValueError`` for an unsupported major ``schema_version`` or malformed JSON.
+    """
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: top-level JSON value must be an object")
+    return from_json_dict(data)
