@@ -146,6 +146,29 @@ class MediaPipeDetector(FaceDetectorBackend):
         return out
 
 
+def five_from_68(pts68: np.ndarray) -> np.ndarray:
+    """The 5-point layout from iBUG 68 points: eye centres, nose tip, mouth corners."""
+    return np.vstack([pts68[36:42].mean(0), pts68[42:48].mean(0), pts68[30], pts68[48], pts68[54]])
+
+
+def shape_predictor_68_path() -> str:
+    """dlib's 68-point model file from the face-recognition-models wheel.
+
+    Located without importing the package: it imports ``pkg_resources``, which setuptools >= 81
+    no longer ships.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the dlib backend needs: pip install dlib-bin face-recognition-models")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / "shape_predictor_68_face_landmarks.dat"
+    if not path.exists():
+        raise ImportError(f"{path} is missing; reinstall face-recognition-models")
+    return str(path)
+
+
 class DlibDetector(FaceDetectorBackend):
     """dlib HOG detector + 68-point shape predictor (what DeepfakeBench preprocesses with)."""
 
@@ -154,11 +177,10 @@ class DlibDetector(FaceDetectorBackend):
     def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, upsample: int = 1):
         super().__init__(min_score, min_face_size)
         import dlib
-        import face_recognition_models as frm
 
         self._dlib = dlib
         self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(frm.pose_predictor_model_location())
+        self._shape = dlib.shape_predictor(shape_predictor_68_path())
         self.upsample = int(upsample)
 
     def _detect(self, image: np.ndarray) -> list[DetectedFace]:
@@ -168,9 +190,7 @@ class DlibDetector(FaceDetectorBackend):
         for r, s in zip(rects, scores):
             shape = self._shape(img, r)
             pts68 = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-            five = np.vstack(
-                [pts68[36:42].mean(0), pts68[42:48].mean(0), pts68[30], pts68[48], pts68[54]]
-            )
+            five = five_from_68(pts68)
             # HOG scores are unbounded margins; squash to (0, 1) so min_score means the same thing.
             score = float(1.0 / (1.0 + np.exp(-2.0 * s)))
             out.append(
