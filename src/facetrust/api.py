@@ -131,7 +131,16 @@ def _face_detector(name: str, min_score: float, min_face_size: float):
 
 
 def list_detectors() -> list[DetectorInfo]:
-    """Metadata of every registered forensic detector."""
-    from .detectors import available_detectors, create_detector
+    """Metadata of every registered forensic detector that loads (failures are logged)."""
+    import logging
 
-    return [create_detector(name).info for name in available_detectors()]
+    from .detectors import available_detectors, create_detector
+    from .errors import DetectorError
+
+    infos = []
+    for name in available_detectors():
+        try:
+            infos.append(create_detector(name).info)
+        except DetectorError as exc:
+            logging.getLogger(__name__).warning("detector %s unavailable: %s", name, exc)
+    return infos

@@ -26,7 +26,8 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     sampling.add_argument("--frames", type=int, metavar="N", help="video: N frames spread uniformly (default 16)")
     sampling.add_argument("--every", type=int, metavar="K", help="video: every K-th frame")
     sampling.add_argument("--fps", type=float, metavar="F", help="video: frames at F per second")
-    p.add_argument("--threshold", type=float, default=0.5, help="fake if probability >= threshold (default 0.5)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="fake if probability >= threshold (default: the detector's validated threshold; 0.5 when fusing)")
     p.add_argument("--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION,
                    help="video: how frame scores make a track score")
     p.add_argument("--min-face-size", type=float, default=24.0, help="ignore faces smaller than this (px)")
@@ -200,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
     import importlib.util
 
-    for stage in ("synth", "eval"):  # workbench stages register their own sub-commands
+    for stage in ("synth", "eval", "train"):  # workbench stages register their own sub-commands
         if importlib.util.find_spec(f"facetrust.{stage}") and importlib.util.find_spec(f"facetrust.{stage}.cli"):
             importlib.import_module(f"facetrust.{stage}.cli").add_parser(sub)
     return parser

@@ -38,7 +38,7 @@ class ScanOptions:
     frames: int | None = None  # uniform: N frames spread over the video (default 16)
     every: int | None = None  # every k-th frame
     fps: float | None = None  # frames at a target rate
-    threshold: float = 0.5
+    threshold: float | None = None  # None: the detector's validated default (0.5 when fusing several)
     aggregation: str = fusion.DEFAULT_AGGREGATION
     detector_weights: tuple[float, ...] | None = None
     min_face_size: float = 24.0
@@ -56,7 +56,7 @@ class ScanOptions:
         object.__setattr__(self, "detectors", tuple(self.detectors))
         if not self.detectors:
             raise ValueError("at least one detector is needed")
-        if not 0.0 <= self.threshold <= 1.0:
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
         if self.aggregation not in fusion.AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {fusion.AGGREGATIONS}")
@@ -107,11 +107,26 @@ class Scanner:
             o.face_detector, min_score=o.min_face_score, min_face_size=o.min_face_size
         )
         self.detectors: list[Detector] = [create_detector(name) for name in o.detectors]
+        if o.threshold is not None:
+            self.threshold = float(o.threshold)
+        elif len(self.detectors) == 1:
+            self.threshold = float(self.detectors[0].info.default_threshold)
+        else:
+            self.threshold = 0.5
 
     # -- one frame -------------------------------------------------------------------------
-    def analyse_frame(self, image: np.ndarray) -> list[tuple[DetectedFace, list, dict]]:
-        """Faces of one RGB frame with each detector's output: [(face, outputs, crops_by_spec)]."""
-        faces = self.face_detector.detect(image)[: self.options.max_faces]
+    def detect_faces(self, image: np.ndarray) -> list[DetectedFace]:
+        """The faces this scanner scores in one RGB frame (largest first, at most max_faces)."""
+        return self.face_detector.detect(image)[: self.options.max_faces]
+
+    def analyse_frame(
+        self, image: np.ndarray, faces: list[DetectedFace] | None = None
+    ) -> list[tuple[DetectedFace, list, dict]]:
+        """Faces of one RGB frame with each detector's output: [(face, outputs, crops_by_spec)].
+
+        ``faces`` skips face detection (e.g. detections cached by ``facetrust.eval``).
+        """
+        faces = self.detect_faces(image) if faces is None else faces
         if not faces:
             return []
         by_spec: dict[CropSpec, list] = {}
@@ -179,7 +194,7 @@ class Scanner:
             landmarks=face.landmarks5.tolist(),
             detection_score=face.score,
             fake_probability=p,
-            verdict=fusion.verdict_for(p, o.threshold),
+            verdict=fusion.verdict_for(p, self.threshold),
             time_s=time_s,
             scores=scores,
             family=family,
@@ -205,7 +220,7 @@ class Scanner:
             verdict="error",
             fake_probability=None,
             detectors=list(o.detectors),
-            threshold=o.threshold,
+            threshold=self.threshold,
         )
         try:
             media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels)
@@ -298,12 +313,12 @@ class Scanner:
                         track_id=tid,
                         frame_indices=acc.frame_indices,
                         fake_probability=p,
-                        verdict=fusion.verdict_for(p, o.threshold),
+                        verdict=fusion.verdict_for(p, self.threshold),
                         frame_probabilities=acc.probs,
-                        segments=fusion.segments_above(acc.times, acc.probs, o.threshold),
+                        segments=fusion.segments_above(acc.times, acc.probs, self.threshold),
                     )
                 )
             min_frames = min(o.min_track_frames, max(len(t.frame_indices) for t in result.tracks))
             counted = [t for t in result.tracks if len(t.frame_indices) >= min_frames]
             result.fake_probability = max(t.fake_probability for t in counted)
-        result.verdict = fusion.verdict_for(result.fake_probability, o.threshold)
+        result.verdict = fusion.verdict_for(result.fake_probability, self.threshold)

@@ -29,6 +29,7 @@ class DetectorInfo:
     outputs_family: bool = False
     needs_frame: bool = False  # reads the full frame for context, not only the crop
     trained: bool = False  # False: a training-free cue
+    default_threshold: float = 0.5  # operating point chosen on validation data (never on test data)
 
 
 @dataclass
@@ -50,7 +51,8 @@ class DetectorOutput:
     heatmap: np.ndarray | None = None  # (h, w) float32 in [0, 1], crop coordinates (any h, w)
     embedding: np.ndarray | None = None  # (D,) float32
     family_probabilities: dict[str, float] | None = None
-    # Measured quantities behind the score, used to build the explanation (name -> value).
+    # Measured quantities behind the score, used to build the explanation (name -> value),
+    # most informative first: the explanation quotes the first few.
     evidence: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,3 +1,3 @@
 """Importing this module registers every detector shipped with facetrust."""
 
-from . import noise_residual, spectral  # noqa: F401
+from . import forensicnet, noise_residual, spectral  # noqa: F401

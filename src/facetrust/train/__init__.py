@@ -1,0 +1,1 @@
+"""Training workbench (needs torch: ``pip install -e .[train]``). Inference never imports it."""

@@ -1,0 +1,41 @@
+"""``facetrust train --config configs/NAME.yaml`` and ``facetrust ship RUN_DIR``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .config import TrainConfig
+    from .loop import train
+
+    cfg = TrainConfig.from_yaml(args.config)
+    for key in ("data", "out_dir", "epochs"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    best = train(cfg)
+    print(f"best checkpoint (validation AUC): {best}")
+    return 0
+
+
+def _ship(args: argparse.Namespace) -> int:
+    from .export import ship
+
+    card = ship(args.run, args.out, name=args.name, version=args.version)
+    print(f"wrote {card} and its ONNX weights")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a detector on synthesised data (resumes from the last epoch)")
+    p.add_argument("--config", required=True, help="YAML file (see configs/)")
+    p.add_argument("--data", default=None, help="override: synth dataset folder")
+    p.add_argument("--out-dir", dest="out_dir", default=None, help="override: runs folder")
+    p.add_argument("--epochs", type=int, default=None, help="override: number of epochs")
+    p.set_defaults(func=_train)
+    p = sub.add_parser("ship", help="calibrate a run on validation, export ONNX + model card")
+    p.add_argument("run", help="run folder with best.pt")
+    p.add_argument("--out", default="src/facetrust/models")
+    p.add_argument("--name", default="forensicnet")
+    p.add_argument("--version", default="1")
+    p.set_defaults(func=_ship)

