@@ -90,3 +90,29 @@ __all__ = [
     "tiou",
     "tpr_at_fpr",
 ]
+
+# Runner, cache, protocols, robustness and reports load on first use (they pull in the pipeline,
+# OpenCV and matplotlib); ``from facetrust.eval import evaluate`` works as usual.
+_LAZY = {
+    "evaluate": "runner",
+    "EvalRun": "runner",
+    "EvalSettings": "runner",
+    "FaceCache": "cache",
+    "FaceCacheKey": "cache",
+    "PROTOCOLS": "protocols",
+    "lofo_folds": "protocols",
+    "perturb": "robustness",
+    "SWEEP": "robustness",
+    "write_report": "report_html",
+    "build_leaderboard": "leaderboard",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'facetrust.eval' has no attribute {name!r}")
+

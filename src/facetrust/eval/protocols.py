@@ -1,0 +1,190 @@
+"""Evaluation protocols: which samples are scored, and how they are grouped into reported numbers.
+
+Every protocol scores only the *test* samples: ``Sample.split == "test"`` when the dataset has a
+test split, otherwise every sample (recorded as ``"all (no split)"``). Nothing is ever fitted,
+calibrated or selected on the test samples: decision thresholds are fixed settings (default 0.5 on
+the detector's calibrated probability), and any threshold, checkpoint or calibration that must be
+chosen is chosen on ``split == "val"`` only, by whoever produced the detector (a ``train_fn``).
+
+- ``in-domain``: the test samples of the dataset the detector was built for.
+- ``cross-dataset``: mechanically the same as in-domain, on a dataset the detector was *not*
+  trained on; ``trained_on`` is recorded as a label.
+- ``leave-one-family-out`` (alias ``lofo``, ``cross-family``): for each forgery family F among the
+  fakes (``attrs["family"]`` from a facetrust.synth manifest, else ``kind``), the test set is the
+  fakes of F plus every real of the test split. Training-free detectors are simply scored per fold.
+  With a ``train_fn`` (see :data:`TrainFn`) a detector is trained per fold on the train and val
+  samples of the other N-1 families (plus the train / val reals) and scored on fold F's test set.
+- ``robustness``: the test samples under each perturbation x level of
+  :mod:`facetrust.eval.robustness` (applied to the decoded frame before face detection); reports
+  the metric and its drop versus the clean run.
+- ``fairness``: the test samples split by a group attribute (``attrs[group_attr]``, or gender /
+  race / age decoded from a UTKFace file name in the sample's ``source_path`` or path): per group
+  AUC, FPR and TPR at the threshold, and the largest gap between groups.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .adapters._core import Dataset, Sample
+
+PROTOCOLS = ("in-domain", "cross-dataset", "leave-one-family-out", "robustness", "fairness")
+ALIASES = {
+    "in_domain": "in-domain",
+    "indomain": "in-domain",
+    "cross_dataset": "cross-dataset",
+    "lofo": "leave-one-family-out",
+    "leave_one_family_out": "leave-one-family-out",
+    "cross-family": "leave-one-family-out",
+    "cross_family": "leave-one-family-out",
+}
+DESCRIPTIONS = {
+    "in-domain": "test split (all samples when the dataset has no split), scored as is",
+    "cross-dataset": "as in-domain, on a dataset the detector was not trained on (trained_on recorded)",
+    "leave-one-family-out": "per forgery family F: fakes of F + all reals of the test split",
+    "robustness": "test split under each perturbation x level (before face detection); drop vs clean",
+    "fairness": "test split per group attribute value: AUC, FPR, TPR and the largest gap",
+}
+
+TrainFn = Callable[[list[Sample]], str]
+"""Hook for trained detectors in leave-one-family-out: ``train_fn(train_samples) -> detector_name``.
+
+``train_samples`` holds the samples of the N-1 families kept for training (and the reals) whose
+split is "train" or "val" (``Sample.split`` says which). The function trains a detector, may pick
+its checkpoint / threshold / calibration on the ``"val"`` samples only, registers it with
+:func:`facetrust.detectors.register_detector` and returns the registered name; the runner then
+scores that detector on the held-out family's test set. It never sees a test sample.
+"""
+
+
+def resolve(name: str) -> str:
+    """The canonical protocol name (raises ValueError for an unknown one)."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {name!r}; choose from {', '.join(PROTOCOLS)}")
+    return key
+
+
+def has_split(samples: list[Sample], split: str) -> bool:
+    return any(s.split == split for s in samples)
+
+
+def select_test_samples(dataset: Dataset) -> tuple[list[Sample], str]:
+    """(samples, selection label): the ``test`` split when present, else all samples."""
+    if has_split(dataset.samples, "test"):
+        return [s for s in dataset.samples if s.split == "test"], "split=test"
+    return list(dataset.samples), "all (no split)"
+
+
+def family_of(sample: Sample) -> str:
+    """Forgery family of a sample: ``"real"`` for label 0, else ``attrs["family"]`` or ``kind``."""
+    if sample.label == 0:
+        return "real"
+    fam = sample.attrs.get("family")
+    return str(fam) if fam not in (None, "") else sample.kind
+
+
+@dataclass
+class Fold:
+    """One leave-one-family-out fold."""
+
+    held_out: str
+    test: list[Sample]  # fakes of the held-out family + every real, test split only
+    train: list[Sample] = field(default_factory=list)  # train/val split, other families + reals
+
+
+def lofo_folds(dataset: Dataset | list[Sample]) -> list[Fold]:
+    """Folds over the fake families, in sorted order (see the module docstring).
+
+    Without a test split every sample is a test sample and ``train`` is empty (training-free
+    detectors only).
+    """
+    samples = dataset.samples if isinstance(dataset, Dataset) else list(dataset)
+    split_aware = has_split(samples, "test")
+    test = [s for s in samples if s.split == "test"] if split_aware else samples
+    trainval = [s for s in samples if s.split in ("train", "val")] if split_aware else []
+    families = sorted({family_of(s) for s in samples if s.label == 1})
+    folds = []
+    for fam in families:
+        folds.append(
+            Fold(
+                held_out=fam,
+                test=[s for s in test if s.label == 0 or family_of(s) == fam],
+                train=[s for s in trainval if s.label == 0 or family_of(s) != fam],
+            )
+        )
+    return folds
+
+
+# UTKFace file names: [age]_[gender]_[race]_[date&time].jpg (gender 0 male, 1 female;
+# race 0 White, 1 Black, 2 Asian, 3 Indian, 4 Others), see https://susanqq.github.io/UTKFace/.
+_UTK = re.compile(r"^(?P<age>\d{1,3})_(?P<gender>[01])_(?P<race>[0-4])_\d+")
+_UTK_GENDER = {"0": "male", "1": "female"}
+_UTK_RACE = {"0": "white", "1": "black", "2": "asian", "3": "indian", "4": "others"}
+
+
+def utkface_attributes(path: str) -> dict[str, str]:
+    """``{"gender", "race", "age", "age_group"}`` from a UTKFace file name, else ``{}``.
+
+    age_group: 0-19, 20-39, 40-59, 60+.
+    """
+    m = _UTK.match(Path(str(path)).name)
+    if not m:
+        return {}
+    age = int(m.group("age"))
+    group = "0-19" if age < 20 else "20-39" if age < 40 else "40-59" if age < 60 else "60+"
+    return {
+        "gender": _UTK_GENDER[m.group("gender")],
+        "race": _UTK_RACE[m.group("race")],
+        "age": str(age),
+        "age_group": group,
+    }
+
+
+def group_value(sample: Sample, attr: str) -> str | None:
+    """The sample's value of group attribute ``attr`` (None when unknown).
+
+    ``attrs[attr]`` first; otherwise gender / race / age / age_group decoded from a UTKFace file
+    name found in ``attrs["source_path"]`` (facetrust.synth manifests), ``attrs["source_ids"]`` or
+    the sample path.
+    """
+    v = sample.attrs.get(attr)
+    if v not in (None, ""):
+        return str(v)
+    for cand in (sample.attrs.get("source_path"), sample.attrs.get("source_ids"), sample.path):
+        if isinstance(cand, (list, tuple)):
+            cand = cand[0] if cand else None
+        if cand:
+            got = utkface_attributes(str(cand)).get(attr)
+            if got is not None:
+                return got
+    return None
+
+
+def default_group_attr(samples: list[Sample]) -> str | None:
+    """The first of gender, race, age_group that at least one sample has a value for."""
+    for attr in ("gender", "race", "age_group"):
+        if any(group_value(s, attr) is not None for s in samples):
+            return attr
+    return None
+
+
+__all__ = [
+    "ALIASES",
+    "DESCRIPTIONS",
+    "PROTOCOLS",
+    "Fold",
+    "TrainFn",
+    "default_group_attr",
+    "family_of",
+    "group_value",
+    "has_split",
+    "lofo_folds",
+    "resolve",
+    "select_test_samples",
+    "utkface_attributes",
+]
