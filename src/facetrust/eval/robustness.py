@@ -11,8 +11,8 @@ Sweep (``SWEEP``; level order = increasing severity):
 - ``blur``: Gaussian blur, sigma 0.5, 1, 2 pixels (kernel 2 * ceil(3 sigma) + 1, reflected borders).
 - ``noise``: additive Gaussian noise, sigma 2, 5, 10 grey levels, rounded and clipped to [0, 255].
 
-NOTE: ``facetrust.synth.families.perturb`` draws *random* strengths of similar operations for data
-augmentation; these are the fixed-level versions. The two should share their primitives.
+``facetrust.synth.families.perturb`` draws *random* strengths of the same primitives (``jpeg``,
+``resize``) for data augmentation; these are the fixed-level sweeps.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def jpeg(image: np.ndarray, quality: float) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def resize(image: np.ndarray, scale: float) -> np.ndarray:
-    """Area-downscale by ``scale`` in (0, 1], then bilinear back up to the original size."""
+def resize(image: np.ndarray, scale: float, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Area-downscale by ``scale`` in (0, 1], then back up to the original size (bilinear unless
+    ``interpolation`` says otherwise)."""
     if not 0.0 < scale <= 1.0:
         raise ValueError(f"resize scale must be in (0, 1], got {scale}")
     a = _check(image)
@@ -62,7 +63,7 @@ def resize(image: np.ndarray, scale: float) -> np.ndarray:
         return a.copy()
     h, w = a.shape[:2]
     small = cv2.resize(a, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(small, (w, h), interpolation=interpolation)
 
 
 def blur(image: np.ndarray, sigma: float) -> np.ndarray:

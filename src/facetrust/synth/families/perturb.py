@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...eval import robustness  # one definition of each degradation primitive
 from ..registry import Family, register_family
 from ..types import FaceSource, SynthResult
 
@@ -18,14 +19,11 @@ OPS = ("jpeg", "resize", "blur", "noise", "color", "gamma", "sharpen")
 
 
 def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(q)])
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return robustness.jpeg(img, q)
 
 
 def _resize(img: np.ndarray, f: float, interp: int) -> np.ndarray:
-    h, w = img.shape[:2]
-    small = cv2.resize(img, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=interp)
+    return robustness.resize(img, f, interpolation=interp)
 
 
 def _u8(x: np.ndarray) -> np.ndarray:
