@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
+from typing import Callable
 
 import cv2
 import numpy as np

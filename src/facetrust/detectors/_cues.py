@@ -251,3 +251,32 @@ def load_calibration(
     if mtime < 0:
         read_calibration_file(p)  # raises the explanatory error
     return _load_cached(name, version, str(p), mtime)
+
+
+class CueDetector:
+    """Shared body of the training-free cue detectors (mixed into ``Detector`` subclasses).
+
+    A subclass sets ``info``, ``features`` (its calibrated evidence keys, listed first in the
+    evidence so explanations quote them) and ``measure(frame, matrix, crop, spec) ->
+    (evidence, heatmap)``.
+    """
+
+    features: tuple[str, ...] = ()
+
+    def __init__(self, calibration_path: str | None = None) -> None:
+        self.calibration = load_calibration(self.info.name, self.info.version, calibration_path)
+
+    def predict(self, faces):
+        from .base import DetectorOutput
+
+        outputs = []
+        for face in faces:
+            evidence, heat = type(self).measure(face.frame, face.matrix, face.crop, self.info.crop)
+            ordered = {k: evidence[k] for k in self.features if k in evidence}
+            ordered.update((k, v) for k, v in evidence.items() if k not in ordered)
+            outputs.append(
+                DetectorOutput(
+                    fake_probability=self.calibration.probability(evidence), heatmap=heat, evidence=ordered
+                )
+            )
+        return outputs

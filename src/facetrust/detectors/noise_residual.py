@@ -26,14 +26,13 @@ ring shrinks towards the inner face (the crop's border ring); ``context_ring_sca
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import cv2
 import numpy as np
 
 from ..faces.align import CropSpec
 from . import _cues
-from .base import Detector, DetectorInfo, DetectorOutput, FaceInput, register_detector
+from .base import Detector, DetectorInfo, register_detector
 
 NAME = "noise_residual"
 VERSION = "1.0"
@@ -224,7 +223,7 @@ def _neutral(evidence: dict[str, float]) -> dict[str, float]:
 
 
 @register_detector(NAME)
-class NoiseResidualDetector(Detector):
+class NoiseResidualDetector(_cues.CueDetector, Detector):
     """Noise-level and JPEG-grid inconsistency between the inner face and its surroundings."""
 
     info = DetectorInfo(
@@ -242,18 +241,5 @@ class NoiseResidualDetector(Detector):
         trained=False,
     )
 
-    def __init__(self, calibration_path: str | None = None) -> None:
-        self.calibration = _cues.load_calibration(NAME, VERSION, calibration_path)
-
-    def predict(self, faces: Sequence[FaceInput]) -> list[DetectorOutput]:
-        outputs = []
-        for face in faces:
-            evidence, heat = measure(face.frame, face.matrix, face.crop, self.info.crop)
-            outputs.append(
-                DetectorOutput(
-                    fake_probability=self.calibration.probability(evidence),
-                    heatmap=heat,
-                    evidence=evidence,
-                )
-            )
-        return outputs
+    features = FEATURES
+    measure = staticmethod(measure)

@@ -29,13 +29,12 @@ The region is the face in face units (cheek to cheek, forehead to chin), snapped
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
 
 from ..faces.align import CropSpec
 from . import _cues
-from .base import Detector, DetectorInfo, DetectorOutput, FaceInput, register_detector
+from .base import Detector, DetectorInfo, register_detector
 
 NAME = "spectral"
 VERSION = "1.0"
@@ -204,7 +203,7 @@ def _heatmap(cells: list, variances: list, region: _cues.Region, matrix, spec: C
 
 
 @register_detector(NAME)
-class SpectralDetector(Detector):
+class SpectralDetector(_cues.CueDetector, Detector):
     """Period-2/4 pixel-grid structure and high-frequency deficit left by up-sampling."""
 
     info = DetectorInfo(
@@ -223,18 +222,5 @@ class SpectralDetector(Detector):
         trained=False,
     )
 
-    def __init__(self, calibration_path: str | None = None) -> None:
-        self.calibration = _cues.load_calibration(NAME, VERSION, calibration_path)
-
-    def predict(self, faces: Sequence[FaceInput]) -> list[DetectorOutput]:
-        outputs = []
-        for face in faces:
-            evidence, heat = measure(face.frame, face.matrix, face.crop, self.info.crop)
-            outputs.append(
-                DetectorOutput(
-                    fake_probability=self.calibration.probability(evidence),
-                    heatmap=heat,
-                    evidence=evidence,
-                )
-            )
-        return outputs
+    features = FEATURES
+    measure = staticmethod(measure)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .align import CropSpec
 
 
 @dataclass
@@ -42,7 +46,7 @@ class AlignedFace:
     crop: np.ndarray  # (S, S, 3) uint8 RGB
     matrix: np.ndarray  # (2, 3) float: frame -> crop similarity transform
     face: DetectedFace
-    spec: "CropSpec"  # noqa: F821 (defined in faces.align)
+    spec: CropSpec
     extra: dict = field(default_factory=dict)
 
     def to_frame(self, points: np.ndarray) -> np.ndarray:
