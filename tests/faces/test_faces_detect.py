@@ -75,3 +75,16 @@ def test_unknown_backend():
     assert "yunet" in available_face_detectors()
     with pytest.raises(ValueError):
         create_face_detector("nope")
+
+
+def test_mediapipe_backend_leaves_no_fake_tensorflow_behind():
+    import importlib.util
+    import sys
+
+    try:
+        create_face_detector("mediapipe")
+    except ImportError as exc:
+        pytest.skip(f"mediapipe backend not installed: {exc}")
+    # torch._dynamo (and others) probe for tensorflow with find_spec: the stand-in must be gone
+    assert "tensorflow" not in sys.modules
+    importlib.util.find_spec("tensorflow")  # raised ValueError while the stand-in was left there

