@@ -10,7 +10,9 @@ def test_image_scan_gives_a_calibrated_face_verdict(demo_media):
     assert r.verdict in ("real", "fake") and r.media_type == "image"
     assert len(r.faces) == 1 and 0.0 <= r.fake_probability <= 1.0
     face = r.faces[0]
-    assert {s.detector for s in face.scores} == {"noise_residual", "spectral"}
+    from facetrust.detectors import DEFAULT_DETECTORS
+
+    assert [s.detector for s in face.scores] == list(DEFAULT_DETECTORS)
     # the face probability is the documented fusion (mean) of the detectors' probabilities
     assert face.fake_probability == pytest.approx(np.mean([s.fake_probability for s in face.scores]))
     assert r.fake_probability == face.fake_probability  # image: max over faces
@@ -24,6 +26,14 @@ def test_threshold_is_a_parameter(demo_media):
     p = facetrust.scan(path).fake_probability
     assert facetrust.scan(path, threshold=max(0.0, p - 1e-6)).verdict == "fake"
     assert facetrust.scan(path, threshold=min(1.0, p + 1e-6)).verdict == "real"
+
+
+def test_detectors_can_be_fused(demo_media):
+    r = facetrust.scan(str(demo_media["astronaut.png"]), detectors=("noise_residual", "spectral"))
+    face = r.faces[0]
+    assert [s.detector for s in face.scores] == ["noise_residual", "spectral"]
+    assert face.fake_probability == pytest.approx(np.mean([s.fake_probability for s in face.scores]))
+    assert r.threshold == 0.5  # several detectors: the documented default
 
 
 def test_every_face_in_the_frame_is_scored(astronaut, hopper):
