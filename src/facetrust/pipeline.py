@@ -89,6 +89,60 @@ class _TrackAcc:
     probs: list[float] = field(default_factory=list)
 
 
+_DONE = object()
+
+
+def prefetch(iterator, depth: int = 2):
+    """Run ``iterator`` in a background thread, ``depth`` items ahead.
+
+    Video decoding (PyAV) and frame analysis (YuNet, ONNX Runtime) both release the GIL, so
+    decoding the next sampled frame overlaps with analysing this one. Exceptions are re-raised in
+    the consumer; at most ``depth`` decoded frames wait in memory; stopping early stops the thread.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put((_DONE, exc))
+
+    thread = threading.Thread(target=produce, name="facetrust-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except Exception:
+                pass
+            thread.join(timeout=0.05)
+        close = getattr(iterator, "close", None)
+        if close:
+            close()
+
+
 def _downscale(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image.copy()
@@ -255,7 +309,8 @@ class Scanner:
         if media.kind == "video":
             expected = min(o.frames or 16, media.n_frames) if (o.every is None and o.fps is None and media.n_frames) else None
         scale = 1.0
-        for frame in media.frames():
+        frames = prefetch(media.frames()) if media.kind == "video" else media.frames()
+        for frame in frames:
             analysed = self.analyse_frame(frame.image)
             ids = tracker.update([f for f, _, _ in analysed]) if tracker else [None] * len(analysed)
             frame_probs = []

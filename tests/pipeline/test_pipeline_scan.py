@@ -136,3 +136,23 @@ def test_options_are_validated():
         facetrust.scan(np.zeros((10, 10, 3), np.uint8), frames=3, every=2)
     with pytest.raises(ValueError):
         facetrust.scan(np.zeros((10, 10, 3), np.uint8), threshold=1.5)
+
+
+def test_prefetch_keeps_order_and_reraises_errors():
+    from facetrust.pipeline import prefetch
+
+    assert list(prefetch(iter(range(50)))) == list(range(50))
+
+    def failing():
+        yield 1
+        raise ValueError("decoder broke")
+
+    got = []
+    with pytest.raises(ValueError, match="decoder broke"):
+        for x in prefetch(failing()):
+            got.append(x)
+    assert got == [1]
+    # stopping early does not hang on a producer blocked by a full queue
+    it = prefetch(iter(range(1000)), depth=1)
+    assert next(it) == 0
+    it.close()
