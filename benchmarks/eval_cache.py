@@ -28,12 +28,11 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from facetrust.detectors import Detector, DetectorInfo, register_detector  # noqa: E402
-from facetrust.detectors import spectral as _spectral  # noqa: E402
-from facetrust.eval import evaluate, load_dataset  # noqa: E402
-from facetrust.eval.datasets import Dataset  # noqa: E402
+from facetrust.detectors import Detector, DetectorInfo, register_detector
+from facetrust.detectors import spectral as _spectral
+from facetrust.eval import evaluate, load_dataset
+from facetrust.eval.datasets import Dataset
 
 WILD_DEV = REPO_ROOT.parent / "shared" / "data" / "wild-dev"
 

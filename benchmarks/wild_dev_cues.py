@@ -18,7 +18,6 @@ import argparse
 import csv
 import datetime as _dt
 import json
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,10 +26,9 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from facetrust.detectors import FaceInput, create_detector  # noqa: E402
-from facetrust.faces import align_face, create_face_detector  # noqa: E402
+from facetrust.detectors import FaceInput, create_detector
+from facetrust.faces import align_face, create_face_detector
 
 DEFAULT_MANIFEST = REPO_ROOT.parent / "shared" / "data" / "wild-dev" / "MANIFEST.tsv"
 DETECTORS = ("noise_residual", "spectral")
