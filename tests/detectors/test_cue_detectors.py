@@ -225,10 +225,16 @@ def test_missing_or_stale_calibration_fails_loudly(tmp_path):
 
 
 def test_ece_definition():
+    """The calibration report's ECE is facetrust.eval.metrics.ece with ECE_BINS equal-width bins."""
+    from facetrust.eval.metrics import ece
+
+    def report_ece(y, p):
+        return ece(y, p, n_bins=fit_cues.ECE_BINS).ece.value
+
     y = np.array([0, 0, 1, 1])
-    assert fit_cues.expected_calibration_error(y, np.array([0.0, 0.0, 1.0, 1.0])) == 0.0
+    assert report_ece(y, np.array([0.0, 0.0, 1.0, 1.0])) == 0.0
     # one bin [0.5, 0.6) holding everything: |0.5 - 0.55|
-    assert fit_cues.expected_calibration_error(y, np.full(4, 0.55)) == pytest.approx(0.05)
+    assert report_ece(y, np.full(4, 0.55)) == pytest.approx(0.05)
 
 
 def test_pseudo_fakes_are_made_from_the_photos(astronaut, hopper, yunet):

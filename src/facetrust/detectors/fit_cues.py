@@ -40,6 +40,7 @@ from . import _cues, noise_residual, spectral
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "faces-train"
 SOURCES = ("utkface_crop_part1", "celeba_align_89x109", "celeba_crops_facemask12k")
+ECE_BINS = 10  # equal-width bins of the validation ECE reported in the calibration file
 NOTE = "fitted on faces-train synthetic pseudo-fakes; not tuned on wild-dev"
 
 
@@ -241,17 +242,6 @@ def evidence_of(module, image: np.ndarray, landmarks: np.ndarray) -> dict[str, f
     return ev
 
 
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """ECE with ``bins`` equal-width probability bins: sum_b |B|/N |mean(y_b) - mean(p_b)|."""
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        sel = idx == b
-        if sel.any():
-            ece += sel.mean() * abs(y[sel].mean() - p[sel].mean())
-    return float(ece)
-
-
 def fit_logistic(x: np.ndarray, y: np.ndarray, seed: int) -> dict:
     from sklearn.linear_model import LogisticRegression
 
@@ -313,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
           f"validation {int((half == 1).sum())}")
     rows = build_dataset(samples, half, args.seed)
 
-    from sklearn.metrics import brier_score_loss, roc_auc_score
+    from ..eval import metrics as M  # the project's one definition of each metric
+
+    def auc(labels, scores) -> float:
+        return float(M.roc_auc(labels, scores).value)
 
     modules = {noise_residual.NAME: noise_residual, spectral.NAME: spectral}
     detectors = {}
@@ -331,24 +324,24 @@ def main(argv: list[str] | None = None) -> int:
         p = np.array([cal.probability(dict(zip(mod.FEATURES, row))) for row in x])
         v = h == 1
         val = {
-            "auc": float(roc_auc_score(y[v], p[v])),
-            "ece": expected_calibration_error(y[v], p[v]),
-            "brier": float(brier_score_loss(y[v], p[v])),
+            "auc": auc(y[v], p[v]),
+            "ece": float(M.ece(y[v], p[v], n_bins=ECE_BINS).ece.value),
+            "brier": float(M.brier(y[v], p[v]).value),
             "n_real": int((y[v] == 0).sum()),
             "n_fake": int((y[v] == 1).sum()),
         }
-        per_feature = {f: float(roc_auc_score(y[v], x[v, j])) for j, f in enumerate(mod.FEATURES)}
+        per_feature = {f: auc(y[v], x[v, j]) for j, f in enumerate(mod.FEATURES)}
         per_source = {}
         for src in SOURCES:
             sel = v & (sources == src)
             if len(set(y[sel])) == 2:
-                per_source[src] = float(roc_auc_score(y[sel], p[sel]))
+                per_source[src] = auc(y[sel], p[sel])
         # per manipulation: each fake family against all validation reals
         fam = np.array([k.split("/")[0].split("+")[0] if k != "real" else "real" for k in kinds])
         per_kind = {}
         for k in sorted(set(fam[v & (y == 1)])):
             sel = v & ((y == 0) | (fam == k))
-            per_kind[k] = float(roc_auc_score(y[sel], p[sel]))
+            per_kind[k] = auc(y[sel], p[sel])
         print(f"\n{name} v{mod.VERSION}: validation AUC {val['auc']:.3f}  ECE {val['ece']:.3f}  "
               f"Brier {val['brier']:.3f}  (real {val['n_real']}, fake {val['n_fake']})")
         print("  single-feature AUC: " + ", ".join(f"{f} {a:.3f}" for f, a in per_feature.items()))
