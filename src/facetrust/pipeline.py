@@ -77,12 +77,6 @@ class ScanOptions:
 
 
 @dataclass
-class _FaceRecord:
-    result: FaceResult
-    prob: float
-
-
-@dataclass
 class _TrackAcc:
     frame_indices: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -266,9 +260,10 @@ class Scanner:
 
         o = self.options
         t0 = time.perf_counter()
-        label = source if isinstance(source, str) else os.fspath(source) if isinstance(source, os.PathLike) else (
-            "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>"
-        )
+        if isinstance(source, (str, os.PathLike)):
+            label = os.fspath(source)
+        else:
+            label = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>"
         result = MediaResult(
             path=label,
             verdict="error",
@@ -305,9 +300,11 @@ class Scanner:
         tracks: dict[int, _TrackAcc] = {}
         preview_heap: list[tuple[float, int, np.ndarray]] = []  # min-heap of (score, index, preview)
         n_done = 0
-        expected = None
-        if media.kind == "video":
-            expected = min(o.frames or 16, media.n_frames) if (o.every is None and o.fps is None and media.n_frames) else None
+        expected = None  # frames the progress callback can expect, when the video says how many it has
+        if media.kind == "video" and media.n_frames:
+            from .io import sample_indices
+
+            expected = len(sample_indices(o.sampler(), media.n_frames, media.fps))
         scale = 1.0
         frames = prefetch(media.frames()) if media.kind == "video" else media.frames()
         for frame in frames:
