@@ -61,10 +61,10 @@ def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
         res[f"val_auc_{fam}"] = M.roc_auc(y[sel], s[sel]).value
     res["val_family_top1"] = float((out["family"].argmax(1) == val.families).mean())
     fake = val.labels == 1
-    pred = torch.sigmoid(torch.from_numpy(out["mask"][fake])).numpy() > 0.5
-    gt = val.masks[fake] / 255.0 > 0.5
-    inter, union = (pred & gt).sum((1, 2)), (pred | gt).sum((1, 2))
-    res["val_mask_iou"] = float(np.mean(np.where(union > 0, inter / np.maximum(union, 1), 1.0))) if fake.any() else None
+    probs = torch.sigmoid(torch.from_numpy(out["mask"][fake])).numpy()
+    ious = [M.mask_iou(p, g / 255.0).value for p, g in zip(probs, val.masks[fake])]
+    defined = [v for v in ious if v is not None]  # both masks empty: undefined, left out
+    res["val_mask_iou"] = float(np.mean(defined)) if defined else None
     return res
 
 
