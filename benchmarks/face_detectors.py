@@ -35,11 +35,11 @@ def faces_train_sample(n: int, seed: int = 0) -> list[Path]:
 
 
 def wild_dev_images(n: int, seed: int = 0) -> list[Path]:
-    rows = list(csv.DictReader(open(DATA / "wild-dev" / "MANIFEST.tsv"), delimiter="\t"))
-    imgs = [r["relpath"] for r in rows if r["label"] in ("real", "fake") and "video" != r["kind"].split("(")[0].strip()
-            and Path(r["relpath"]).suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".bmp")]
+    from facetrust.eval import load_dataset
+
+    imgs = sorted(s.path for s in load_dataset("wild-dev").samples if s.media_type == "image")
     rng = random.Random(seed)
-    return [DATA / "wild-dev" / p for p in sorted(rng.sample(sorted(imgs), min(n, len(imgs))))]
+    return [Path(p) for p in sorted(rng.sample(imgs, min(n, len(imgs))))]
 
 
 def measure(backend, images, align: bool) -> dict:
