@@ -37,14 +37,9 @@ SOURCES = {"FF++": "FF++", "Celeb-DF": "Celeb-DF", "DFDC": "DFDC", "yonsei": "Yo
 
 
 def _auc(y, s) -> float | None:
-    try:
-        from facetrust.eval.metrics import roc_auc
+    from facetrust.eval.metrics import roc_auc
 
-        return roc_auc(y, s).value
-    except ImportError:  # pragma: no cover - the metrics module is part of the package
-        from sklearn.metrics import roc_auc_score
-
-        return float(roc_auc_score(y, s)) if len(set(y)) == 2 else None
+    return roc_auc(y, s).value
 
 
 def family_of(kind: str) -> str:
