@@ -162,6 +162,18 @@ def media_type_of(path: Path) -> str | None:
     return None
 
 
+def media_type_or_skip(path: Path, skipped: list[tuple[str, str]]) -> str | None:
+    """``path``'s media type, or None after recording in ``skipped`` why it cannot be used
+    (missing file, unsupported file type)."""
+    if not path.exists():
+        skipped.append((str(path), "missing file"))
+        return None
+    mt = media_type_of(path)
+    if mt is None:
+        skipped.append((str(path), f"unsupported file type {path.suffix!r}"))
+    return mt
+
+
 def is_archive(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVE_SUFFIXES)
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ._core import Dataset, Sample, media_type_of
+from ._core import Dataset, Sample, media_type_or_skip
 
 _DFDC_LABELS = {"FAKE": 1, "REAL": 0}
 
@@ -36,12 +36,8 @@ def load_dfdc(root: str | os.PathLike, *, split: str | None = None, name: str | 
     skipped: list[tuple[str, str]] = []
 
     def add(f: Path, label: int, sp: str | None, original: str | None) -> None:
-        if not f.exists():
-            skipped.append((str(f), "missing file"))
-            return
-        mt = media_type_of(f)
+        mt = media_type_or_skip(f, skipped)
         if mt is None:
-            skipped.append((str(f), f"unsupported file type {f.suffix!r}"))
             return
         orig = Path(original).stem if original else None
         attrs = {"part": f.parent.name, "source": "DFDC", "identity": orig or f.stem}

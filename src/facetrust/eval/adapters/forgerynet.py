@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._core import Dataset, Sample, media_type_of, parse_label, split_from_name
+from ._core import Dataset, Sample, media_type_or_skip, parse_label, split_from_name
 
 
 def _find_lists(r: Path) -> list[Path]:
@@ -107,12 +107,8 @@ def load_forgerynet(
                 skipped.append((where, f"unknown label {labels[0] if labels else None!r}"))
                 continue
             f = _resolve(rel, bases)
-            if not f.exists():
-                skipped.append((str(f), "missing file"))
-                continue
-            mt = media_type_of(f)
+            mt = media_type_or_skip(f, skipped)
             if mt is None:
-                skipped.append((str(f), f"unsupported file type {f.suffix!r}"))
                 continue
             cls16 = labels[2] if len(labels) > 2 else None
             attrs: dict[str, Any] = {
