@@ -72,10 +72,20 @@ def make_report(results: list[MediaResult], **options) -> ScanReport:
     )
 
 
-def scan_paths(paths: Iterable[str | os.PathLike], **options) -> ScanReport:
-    """Scan files and folders and return the whole report."""
-    scan_opts = {k: v for k, v in options.items() if k not in ("recursive", "include", "exclude", "progress", "on_media_start")}
-    return make_report(list(iter_scan(paths, **options)), **scan_opts)
+def scan_paths(
+    paths: Iterable[str | os.PathLike],
+    *,
+    recursive: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    on_media_start: Callable[[str], None] | None = None,
+    progress: ProgressFn | None = None,
+    **options,
+) -> ScanReport:
+    """Scan files and folders and return the whole report (same keywords as :func:`iter_scan`)."""
+    results = iter_scan(paths, recursive=recursive, include=include, exclude=exclude,
+                        on_media_start=on_media_start, progress=progress, **options)
+    return make_report(list(results), **options)
 
 
 @dataclass
