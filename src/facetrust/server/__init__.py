@@ -1,0 +1,1 @@
+"""facetrust as a service: REST API, web page, durable job store."""
