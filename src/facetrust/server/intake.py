@@ -1,0 +1,168 @@
+"""What ``POST /v1/scans`` accepts: an upload or an allow-listed server path, plus scan options.
+
+The media kind comes from the content's first bytes (never the file name), and the size limit is
+the one of that kind. Options are checked here, before anything is queued, so a bad option is a
+422 for the client rather than a failed job later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from ..io.sources import sniff_head
+from .config import MB, ServerConfig
+from .errors import ApiError
+
+_CHUNK = 1024 * 1024
+# Options a request may set (the rest stay the server's): same names as `facetrust scan`.
+REQUEST_OPTIONS = {
+    "detectors": "list",
+    "face_detector": "str",
+    "frames": "int",
+    "every": "int",
+    "fps": "float",
+    "threshold": "float",
+    "aggregation": "str",
+    "min_face_size": "float",
+}
+
+
+@dataclass
+class Intake:
+    kind: str  # "image" | "video"
+    source: str  # "upload" | "path"
+    filename: str | None
+    media_path: str
+    media_sha256: str
+    media_bytes: int
+
+
+def limit_for(kind: str, config: ServerConfig) -> int:
+    return config.max_image_bytes if kind == "image" else config.max_video_bytes
+
+
+def _too_large(kind: str, limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"{kind} larger than the server's limit of {limit / MB:g} MB")
+
+
+def sniff_kind(head: bytes) -> str:
+    kind = sniff_head(head)
+    if kind is None:
+        raise ApiError(415, "unsupported_media_type",
+                       "not an image or video this server can read (the content was checked, not the name)")
+    return kind
+
+
+def _chunks(fh: BinaryIO) -> Iterator[bytes]:
+    while chunk := fh.read(_CHUNK):
+        yield chunk
+
+
+def store_upload(fh: BinaryIO, filename: str | None, size: int | None, media, config: ServerConfig) -> Intake:
+    """Sniff, check the kind's limit and move an uploaded file into the content-addressed store."""
+    from .media import EmptyMedia, MediaTooLarge
+
+    fh.seek(0)
+    head = fh.read(1024)
+    if not head:
+        raise ApiError(400, "bad_request", "the uploaded file is empty")
+    kind = sniff_kind(head)
+    limit = limit_for(kind, config)
+    if size is not None and size > limit:
+        raise _too_large(kind, limit)
+    fh.seek(0)
+    try:
+        stored = media.put_stream(_chunks(fh), max_bytes=limit)
+    except MediaTooLarge:
+        raise _too_large(kind, limit) from None
+    except EmptyMedia:
+        raise ApiError(400, "bad_request", "the uploaded file is empty") from None
+    # Display only; undecodable bytes (lone surrogates) become "?" so the store can hold the name.
+    name = os.path.basename(filename or "")[:255].encode("utf-8", "replace").decode("utf-8") or None
+    return Intake(kind, "upload", name, str(stored.path), stored.sha256, stored.size)
+
+
+def resolve_path(raw: Any, config: ServerConfig) -> Intake:
+    """A server-side file, only inside an allow-listed root (symlinks resolved before the check)."""
+    if not isinstance(raw, str) or not raw or "\x00" in raw:
+        raise ApiError(422, "validation_error", "path must be a non-empty string")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(422, "validation_error", "path must be valid UTF-8") from None
+    if not config.allowed_roots:
+        raise ApiError(403, "forbidden_path", "this server scans no server-side paths (no allowed root is set)")
+    path = Path(raw)
+    if not path.is_absolute():
+        raise ApiError(422, "validation_error", "path must be absolute")
+    real = Path(os.path.realpath(path))
+    roots = [Path(os.path.realpath(r)) for r in config.allowed_roots]
+    if not any(real == r or r in real.parents for r in roots):
+        raise ApiError(403, "forbidden_path", "path is outside the server's allowed roots")
+    if not real.is_file():
+        raise ApiError(404, "not_found", "no such file under the allowed roots")
+    size = real.stat().st_size
+    if size == 0:
+        raise ApiError(400, "bad_request", "the file is empty")
+    with open(real, "rb") as fh:
+        kind = sniff_kind(fh.read(1024))
+        limit = limit_for(kind, config)
+        if size > limit:
+            raise _too_large(kind, limit)
+        fh.seek(0)
+        digest = hashlib.sha256()
+        for chunk in _chunks(fh):  # chain of custody: the result names exactly which bytes were scanned
+            digest.update(chunk)
+    return Intake(kind, "path", str(real), str(real), digest.hexdigest(), size)
+
+
+def parse_options(raw: dict[str, Any], config: ServerConfig) -> dict[str, Any]:
+    """Request options (strings from a form or JSON values) -> checked ScanOptions keywords."""
+    from ..detectors import available_detectors
+    from ..faces import available_face_detectors
+    from ..pipeline import ScanOptions
+
+    unknown = set(raw) - set(REQUEST_OPTIONS)
+    if unknown:
+        raise ApiError(422, "validation_error", f"unknown option(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None or value == "":
+            continue
+        kind = REQUEST_OPTIONS[name]
+        try:
+            if kind == "list":
+                items = value.split(",") if isinstance(value, str) else list(value)
+                out[name] = tuple(str(x).strip() for x in items if str(x).strip())
+            elif kind == "int":
+                if isinstance(value, float) or isinstance(value, bool):
+                    raise ValueError
+                out[name] = int(value)
+            elif kind == "float":
+                if isinstance(value, bool):
+                    raise ValueError
+                out[name] = float(value)
+            else:
+                out[name] = str(value)
+        except (TypeError, ValueError):
+            raise ApiError(422, "validation_error", f"{name}: expected {kind}, got {value!r}") from None
+    options = {**config.default_options, **out}
+    unknown_det = [d for d in options.get("detectors", ()) if d not in available_detectors()]
+    if unknown_det:
+        raise ApiError(422, "validation_error", f"unknown detector(s): {', '.join(unknown_det)}")
+    if options.get("face_detector", "yunet") not in available_face_detectors():
+        raise ApiError(422, "validation_error", f"unknown face detector {options['face_detector']!r}")
+    for name in ("frames", "every", "fps"):
+        if name in options and options[name] is not None and options[name] <= 0:
+            raise ApiError(422, "validation_error", f"{name} must be positive")
+    try:
+        ScanOptions(**options)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+    if "detectors" in options:
+        options["detectors"] = list(options["detectors"])  # JSON-friendly in the store
+    return options

@@ -1,0 +1,223 @@
+"""The bounded worker pool. The database is the queue, so a job survives any crash of the process.
+
+Workers claim the oldest queued scan under a lease, renew the lease while they scan, and write the
+result. A sweeper re-queues scans whose lease ran out (their worker died: ``kill -9``, power loss)
+until ``max_attempts``, then fails them with a reason, so no scan is lost or stuck "running".
+Each worker thread has its own :class:`Scanner`: face detectors keep per-call state and are not
+shared between threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .artifacts import write_artifacts
+from .config import ServerConfig
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took the scan over (our lease expired): stop and drop the result."""
+
+
+@dataclass
+class _Progress:
+    done: int = 0
+    total: int | None = None
+
+
+class WorkerPool:
+    def __init__(self, store, media, config: ServerConfig, metrics=None) -> None:
+        self.store, self.media, self.config, self.metrics = store, media, config, metrics
+        # host:pid:boot identifies this process's leases in the database (several servers may share PostgreSQL)
+        self.node = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.busy = 0  # scans running in this process
+        self._last_purge = 0.0
+        self.mean_scan_s = 1.0  # running mean of scan time, for the Retry-After estimate
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        self.sweep()  # scans orphaned by a crash before this start
+        for k in range(self.config.workers):
+            t = threading.Thread(target=self._work, args=(f"{self.node}:w{k}",), name=f"facetrust-worker-{k}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+        t = threading.Thread(target=self._sweep_loop, name="facetrust-sweeper", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.notify()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+
+    def notify(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    # -- waiting for one scan (synchronous image requests) ---------------------------------
+    def on_finished(self, scan_id: str, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (from a worker thread) once this process finishes ``scan_id``; returns an undo."""
+        with self._lock:
+            self._listeners.setdefault(scan_id, []).append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                cbs = self._listeners.get(scan_id, [])
+                if callback in cbs:
+                    cbs.remove(callback)
+                if not cbs:
+                    self._listeners.pop(scan_id, None)
+
+        return remove
+
+    def _finished(self, scan_id: str) -> None:
+        with self._lock:
+            callbacks = self._listeners.pop(scan_id, [])
+        for cb in callbacks:
+            try:
+                cb()
+            except Exception:  # a waiter's callback must never kill a worker
+                log.exception("finish callback failed")
+
+    # -- housekeeping -----------------------------------------------------------------------
+    def sweep(self) -> None:
+        requeued, failed = self.store.recover_expired(max_attempts=self.config.max_attempts)
+        if requeued or failed:
+            log.warning("recovered interrupted scans: %d re-queued, %d failed", len(requeued), len(failed))
+            self.notify()
+        for scan_id in failed:
+            self._finished(scan_id)
+        now = time.time()
+        if now - self._last_purge >= RETENTION_EVERY_S:
+            self._last_purge = now
+            n = self.media.purge(older_than_s=self.config.retention_s, keep=self.store.media_in_use())
+            if n:
+                log.info("retention: deleted %d media file(s)", n)
+
+    def _sweep_loop(self) -> None:
+        every = max(0.5, self.config.lease_s / 3)
+        while not self._stop.wait(every):
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("sweeper failed; retrying")
+
+    # -- the workers -----------------------------------------------------------------------
+    def _scanner(self, options: dict):
+        from ..pipeline import ScanOptions, Scanner
+
+        cache = getattr(self._local, "scanners", None)
+        if cache is None:
+            cache = self._local.scanners = {}
+        opts = ScanOptions(**options)
+        if opts not in cache:
+            if len(cache) >= 4:  # bound the models a thread keeps loaded
+                cache.pop(next(iter(cache)))
+            cache[opts] = Scanner(opts)
+        return cache[opts]
+
+    def _work(self, worker: str) -> None:
+        while not self._stop.is_set():
+            try:
+                rec = self.store.claim_next(worker=worker, lease_s=self.config.lease_s)
+            except Exception:
+                log.exception("claiming a scan failed; retrying")
+                rec = None
+                self._stop.wait(1.0)
+            if rec is None:
+                with self._wake:
+                    self._wake.wait(1.0)  # also polls: other servers may queue scans in a shared database
+                continue
+            with self._lock:
+                self.busy += 1
+            try:
+                self._run(rec, worker)
+            finally:
+                with self._lock:
+                    self.busy -= 1
+                self._finished(rec.id)
+
+    def _run(self, rec, worker: str) -> None:
+        from .. import api
+        from ..report.schema import to_json_dict
+
+        t0 = time.perf_counter()
+        progress = _Progress()
+        lost = threading.Event()
+        done = threading.Event()
+
+        def renew() -> None:  # the lease is kept by time, not by frames: one slow frame must not lose it
+            every = self.config.lease_s / 4
+            while not done.wait(every):
+                try:
+                    ok = self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s,
+                                              progress=_fraction(progress), frames_done=progress.done,
+                                              frames_total=progress.total)
+                except Exception:
+                    log.exception("heartbeat failed")
+                    continue
+                if not ok:
+                    lost.set()
+                    return
+
+        def on_progress(n_done: int, total: int | None) -> None:
+            progress.done, progress.total = n_done, total
+            if lost.is_set():
+                raise LeaseLost(rec.id)
+
+        keeper = threading.Thread(target=renew, name=f"lease-{rec.id[:8]}", daemon=True)
+        keeper.start()
+        try:
+            if not rec.media_path or not Path(rec.media_path).is_file():
+                self.store.fail(rec.id, worker=worker, error_type="media_gone",
+                                error="the media file is no longer on the server (retention or deleted)")
+                return
+            options = {**self.config.default_options, **rec.options}
+            result = self._scanner(options).scan(rec.media_path, progress=on_progress)
+            if lost.is_set():
+                log.warning("scan %s: lease lost, result dropped", rec.id)
+                return
+            result.path = rec.filename or result.path  # the client's name, not the store's hash path
+            report = api.make_report([result], **options)
+            write_artifacts(report, self.media.artifact_dir(rec.id))
+            if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
+                                 fake_probability=result.fake_probability):
+                self.mean_scan_s = 0.8 * self.mean_scan_s + 0.2 * (time.perf_counter() - t0)
+                if self.metrics:
+                    self.metrics.scan_finished(rec.kind, result.verdict, time.perf_counter() - t0)
+        except Exception as exc:  # never let one scan take the worker down
+            log.exception("scan %s failed", rec.id)
+            self.store.fail(rec.id, worker=worker, error_type="internal_error", error=f"{type(exc).__name__}: {exc}")
+            if self.metrics:
+                self.metrics.scan_finished(rec.kind, "failed", time.perf_counter() - t0)
+        finally:
+            done.set()
+            keeper.join(1.0)
+
+
+def _fraction(p: _Progress) -> float | None:
+    if p.total:
+        return min(1.0, p.done / p.total)
+    return None
