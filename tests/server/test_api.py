@@ -165,6 +165,7 @@ def test_video_is_a_job_with_progress_and_a_timeline(client, demo_media):
     assert view["kind"] == "video" and view["status"] in ("queued", "running")
     done = _poll(client, view["id"])
     assert done["status"] == "done" and done["progress"] == 1.0
+    assert done["frames_done"] == done["frames_total"] == 6
     result = done["result"]["results"][0]
     assert result["media_type"] == "video" and len(result["frames"]) == 6
     assert result["tracks"] and result["verdict"] in ("real", "fake")

@@ -17,7 +17,7 @@ from ..report.json_io import atomic_write_text
 from ..report.schema import MediaResult, ScanReport
 
 PREVIEW, OVERLAY, REPORT, META = "preview.jpg", "overlay.png", "report.html", "preview.json"
-OVERLAY_ALPHA = 0.55
+OVERLAY_ALPHA = 0.7
 
 
 def _preview_frame(result: MediaResult) -> int | None:
@@ -50,7 +50,8 @@ def overlay_rgba(result: MediaResult, frame_index: int, shape: tuple[int, int]) 
         take = footprint > alpha  # overlapping crops: the face that covers the pixel most wins
         heat[take], alpha[take] = hm[take], footprint[take]
     colour = cv2.applyColorMap(np.round(heat * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
-    a = np.round(alpha * OVERLAY_ALPHA * 255).astype(np.uint8)
+    # Opacity follows the heat: cold parts of the crop stay see-through, so the face remains readable.
+    a = np.round(alpha * OVERLAY_ALPHA * np.clip(heat, 0.15, 1.0) * 255).astype(np.uint8)
     return np.dstack([colour, a])
 
 

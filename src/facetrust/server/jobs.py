@@ -25,6 +25,7 @@ from .config import ServerConfig
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600.0
+PROGRESS_EVERY_S = 0.5
 
 
 class LeaseLost(RuntimeError):
@@ -182,10 +183,19 @@ class WorkerPool:
                     lost.set()
                     return
 
+        last_write = [time.monotonic()]
+
         def on_progress(n_done: int, total: int | None) -> None:
             progress.done, progress.total = n_done, total
             if lost.is_set():
                 raise LeaseLost(rec.id)
+            if time.monotonic() - last_write[0] >= PROGRESS_EVERY_S:  # the page polls about twice a second
+                last_write[0] = time.monotonic()
+                if not self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s,
+                                            progress=_fraction(progress), frames_done=progress.done,
+                                            frames_total=progress.total):
+                    lost.set()
+                    raise LeaseLost(rec.id)
 
         keeper = threading.Thread(target=renew, name=f"lease-{rec.id[:8]}", daemon=True)
         keeper.start()
@@ -200,6 +210,9 @@ class WorkerPool:
                 log.warning("scan %s: lease lost, result dropped", rec.id)
                 return
             result.path = rec.filename or result.path  # the client's name, not the store's hash path
+            n_frames = len(result.frames)
+            self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s, progress=1.0,
+                                 frames_done=n_frames, frames_total=n_frames)
             report = api.make_report([result], **options)
             write_artifacts(report, self.media.artifact_dir(rec.id))
             if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,

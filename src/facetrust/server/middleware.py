@@ -93,8 +93,10 @@ class RequestMetrics:
             self.metrics.observe_request(scope.get("method", ""), name, status, time.perf_counter() - t0)
 
 
+# Inline styles are allowed because a report opened from a blob: URL inherits this policy and its CSS
+# is inline; scripts stay 'self' only (the report has none).
 PAGE_CSP = (
-    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
     "connect-src 'self'; frame-src blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 # Reports are self-contained documents with inline CSS and data: images and no script at all.
