@@ -327,3 +327,26 @@ def test_the_service_runs_on_each_store_backend(store_url, tmp_path, astronaut):
         assert view["status"] == "done" and view["verdict"] in ("real", "fake")
         assert c.get("/v1/scans", headers=AUTH).json()["items"][0]["id"] == view["id"]
         assert c.get(f"/v1/scans/{view['id']}", headers=AUTH).json()["result"] == view["result"]
+
+
+def test_saved_artifacts_restore_what_the_worker_had(tmp_path, demo_media):
+    """The report rendered later from saved files shows the same frames and overlays as one rendered at once."""
+    from facetrust import api
+    from facetrust.report.html import render_html
+    from facetrust.report.schema import to_json_dict
+    from facetrust.server import artifacts
+
+    result = api.scan(str(demo_media["hopper_half_forged.mp4"]), frames=6)
+    report = api.make_report([result], frames=6)
+    artifacts.save_scan_artifacts(result, tmp_path)
+    back = artifacts.restore(to_json_dict(report), tmp_path).results[0]
+    assert sorted(back.previews) == sorted(result.previews) and back.preview_scale == result.preview_scale
+    with_heat = [(a, b) for a, b in zip(result.faces, back.faces) if a.frame_index in result.previews]
+    assert with_heat and all(b.heatmap is not None for _, b in with_heat)
+    for a, b in with_heat:
+        assert np.abs(a.heatmap - b.heatmap).max() <= 0.5 / 255 + 1e-6  # uint8 quantisation only
+    eager, lazy = render_html(report), render_html(artifacts.restore(to_json_dict(report), tmp_path))
+    assert lazy.count('class="overlay"') == eager.count('class="overlay"') > 0
+    assert lazy.count('class="preview"') == eager.count('class="preview"')
+    served = artifacts.report_path(to_json_dict(report), tmp_path).read_text()
+    assert served.count('class="overlay"') == eager.count('class="overlay"')

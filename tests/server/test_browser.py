@@ -205,7 +205,7 @@ def test_upload_shows_the_apis_verdict_faces_and_preview(flow, tmp_path):
 
     bars = page.query_selector_all(".prob-bar")
     assert len(bars) == len(r["faces"]) >= 1
-    for bar, face in zip(bars, r["faces"]):
+    for bar, face in zip(bars, r["faces"], strict=True):
         expected = face["fake_probability"] * 100
         assert _pct(bar.text_content()) == pytest.approx(expected, abs=0.051)
         width = bar.eval_on_selector(".prob-fill", "f => f.style.width")
@@ -231,7 +231,7 @@ def test_overlay_toggle_shows_and_hides_the_heatmap(flow):
     page.wait_for_function("() => document.getElementById('overlay-layer').naturalWidth > 0")
     assert not page.is_visible("#overlay-layer")
     page.click("#overlay-toggle")
-    assert page.is_visible("#overlay-layer")
+    page.wait_for_selector("#overlay-layer", state="visible", timeout=10_000)  # the click's handler runs async
     # Layered exactly on the preview: same pixel size and the same box on screen.
     sizes = page.evaluate("""() => ['preview-image', 'overlay-layer'].map(id => {
         const e = document.getElementById(id), b = e.getBoundingClientRect();
@@ -239,7 +239,7 @@ def test_overlay_toggle_shows_and_hides_the_heatmap(flow):
     })""")
     assert sizes[0] == sizes[1]
     page.click("#overlay-toggle")
-    assert not page.is_visible("#overlay-layer")
+    page.wait_for_selector("#overlay-layer", state="hidden", timeout=10_000)
 
 
 def test_report_is_fetched_with_the_token(flow):

@@ -242,24 +242,33 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
     async def get_scan(scan_id: str) -> dict:
         return scan_view(await get_record(scan_id), media)
 
-    async def artifact(scan_id: str, name: str, media_type: str, headers: dict | None = None) -> FileResponse:
+    async def done_record(scan_id: str, what: str):
         rec = await get_record(scan_id)
-        path = media.artifact_dir(rec.id) / name
-        if rec.status != "done" or not path.is_file():
-            raise ApiError(404, "not_found", f"scan {scan_id} has no {name} (status {rec.status})")
-        return FileResponse(path, media_type=media_type, headers=headers)
+        if rec.status != "done" or rec.result is None:
+            raise ApiError(404, "not_found", f"scan {scan_id} has no {what} (status {rec.status})")
+        return rec
 
     @app.get("/v1/scans/{scan_id}/report", tags=["scans"], dependencies=auth)
     async def report(scan_id: str) -> FileResponse:
-        return await artifact(scan_id, artifacts.REPORT, "text/html; charset=utf-8",
-                              {"Content-Security-Policy": REPORT_CSP})
+        rec = await done_record(scan_id, "report")
+        path = await run_in_threadpool(artifacts.report_path, rec.result, media.artifact_dir(rec.id))
+        return FileResponse(path, media_type="text/html; charset=utf-8",
+                            headers={"Content-Security-Policy": REPORT_CSP})
 
     @app.get("/v1/scans/{scan_id}/preview.jpg", tags=["scans"], dependencies=auth)
     async def preview(scan_id: str) -> FileResponse:
-        return await artifact(scan_id, artifacts.PREVIEW, "image/jpeg")
+        rec = await done_record(scan_id, "preview")
+        path = artifacts.preview_path(media.artifact_dir(rec.id))
+        if path is None:
+            raise ApiError(404, "not_found", f"scan {scan_id} has no preview")
+        return FileResponse(path, media_type="image/jpeg")
 
     @app.get("/v1/scans/{scan_id}/overlay.png", tags=["scans"], dependencies=auth)
     async def overlay(scan_id: str) -> FileResponse:
-        return await artifact(scan_id, artifacts.OVERLAY, "image/png")
+        rec = await done_record(scan_id, "overlay")
+        path = await run_in_threadpool(artifacts.overlay_path, rec.result, media.artifact_dir(rec.id))
+        if path is None:
+            raise ApiError(404, "not_found", f"scan {scan_id} has no heatmap overlay")
+        return FileResponse(path, media_type="image/png")
 
     return app

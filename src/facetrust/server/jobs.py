@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .artifacts import write_artifacts
+from .artifacts import save_scan_artifacts
 from .config import ServerConfig
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ class WorkerPool:
             self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s, progress=1.0,
                                  frames_done=n_frames, frames_total=n_frames)
             report = api.make_report([result], **options)
-            write_artifacts(report, self.media.artifact_dir(rec.id))
+            save_scan_artifacts(result, self.media.artifact_dir(rec.id))
             if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
                                  fake_probability=result.fake_probability):
                 self.mean_scan_s = 0.8 * self.mean_scan_s + 0.2 * (time.perf_counter() - t0)
