@@ -95,7 +95,7 @@ def make_image(path: Path, target_bytes: int = 50_000) -> bytes:
 @dataclass
 class Baseline:
     scan_ms: float  # facetrust.api.scan alone (median)
-    worker_ms: float  # scan + the report files a server worker writes: preview, overlay, HTML (median)
+    worker_ms: float  # scan + the files a server worker writes: preview frames and heatmaps (median)
     spread_ms: tuple[float, float]  # p10..p90 of scan_ms: how steady the machine was
     verdict: str
 
@@ -107,7 +107,7 @@ def baseline(path: Path, min_s: float = 10.0, min_n: int = 10) -> Baseline:
     from another process does not move the figure much.
     """
     from facetrust import api
-    from facetrust.server.artifacts import write_artifacts
+    from facetrust.server.artifacts import save_scan_artifacts
 
     verdict = api.scan(str(path)).verdict
     scan, worker = [], []
@@ -117,7 +117,9 @@ def baseline(path: Path, min_s: float = 10.0, min_n: int = 10) -> Baseline:
             t0 = time.perf_counter()
             api.scan(str(path))
             t1 = time.perf_counter()
-            write_artifacts(api.make_report([api.scan(str(path))]), Path(tmp))
+            result = api.scan(str(path))
+            api.make_report([result])
+            save_scan_artifacts(result, Path(tmp))  # what a worker writes per scan
             t2 = time.perf_counter()
             scan.append(t1 - t0)
             worker.append(t2 - t1)
@@ -332,7 +334,7 @@ def main() -> int:
         print(f"baseline: facetrust.api.scan in-process, one calling thread: {base.scan_ms:.1f} ms/image median "
               f"(p10 {base.spread_ms[0]:.0f}, p90 {base.spread_ms[1]:.0f}) = {1000 / base.scan_ms:.2f} images/s, "
               f"verdict {base.verdict}")
-        print(f"          + report files as a worker writes them: {base.worker_ms:.1f} ms/image "
+        print(f"          + the files a worker saves (preview, heatmaps): {base.worker_ms:.1f} ms/image "
               f"({1000 / base.worker_ms:.2f} images/s)")
 
     scenarios = {"default": args.queue_size, "large": max(2 * args.clients, args.queue_size or 0)}
