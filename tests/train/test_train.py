@@ -142,3 +142,36 @@ def test_unknown_config_keys_are_refused(tmp_path):
     p.write_text("name: x\nlearning_rate: 0.1\n")
     with pytest.raises(ValueError, match="learning_rate"):
         TrainConfig.from_yaml(p)
+
+
+def test_leave_one_family_out_keeps_the_family_out_of_train_and_val(tiny_dataset, tmp_path):
+    import shutil
+
+    from facetrust.train.config import TrainConfig
+    from facetrust.train.lofo import run_lofo
+
+    # The tiny set with a test split: a third of the train samples (own identities) move to "test".
+    data = tmp_path / "synth"
+    shutil.copytree(tiny_dataset, data)
+    rows = list(csv.DictReader(open(data / "manifest.csv")))
+    for i, r in enumerate(rows):
+        if i % 6 in (2, 3):
+            r["split"], r["identity_group"] = "test", f"t{i}"
+            if r["label"] == "1":
+                r["family"] = "morph"  # the held-out family must have test fakes
+    with open(data / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    cfg = TrainConfig(name="l", data=str(data), out_dir=str(tmp_path / "runs"), image_size=64, epochs=1,
+                      batch_size=16, threads=1, seed=1)
+    out = run_lofo(cfg, families=("morph",), log=lambda *_: None)
+    fold = list(csv.DictReader(open(tmp_path / "runs" / "l_without_morph" / "metrics.csv")))[0]
+    ref = list(csv.DictReader(open(tmp_path / "runs" / "l" / "metrics.csv")))[0]
+    assert fold["val_auc_morph"] == "" and ref["val_auc_morph"] != ""  # no morph fake reached validation
+    assert out[0]["family"] == "morph" and 0.0 <= out[0]["lofo_auc"] <= 1.0
+    assert out[0]["drop"] == pytest.approx(out[0]["in_domain_auc"] - out[0]["lofo_auc"])
+    saved = json.loads((tmp_path / "runs" / "l_lofo" / "lofo.json").read_text())
+    assert saved["folds"][0]["lofo_auc"] == out[0]["lofo_auc"]
+    with pytest.raises(ValueError, match="holdout_family"):
+        TrainConfig(holdout_family="real")

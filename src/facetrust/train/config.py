@@ -27,6 +27,13 @@ class TrainConfig:
     threads: int = 2
     samples_per_epoch: int | None = None  # a fresh random subset each epoch (None: all of train)
     val_fpr: float = 0.02  # default threshold: this false-positive rate on validation reals
+    holdout_family: str | None = None  # leave-one-family-out: its fakes are kept out of train and val
+
+    def __post_init__(self) -> None:
+        from .model import FAMILIES
+
+        if self.holdout_family is not None and self.holdout_family not in FAMILIES[1:]:
+            raise ValueError(f"holdout_family must be one of {FAMILIES[1:]}, got {self.holdout_family!r}")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":

@@ -111,6 +111,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
     (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     data = load_synth(cfg.data, cfg.image_size)
     tr, val = data.split("train"), data.split("val")
+    if cfg.holdout_family:  # the held-out family is seen only at test time (train.lofo)
+        held = FAMILIES.index(cfg.holdout_family)
+        tr, val = (d.subset(np.flatnonzero(d.families != held)) for d in (tr, val))
     if len(val) == 0 or len(np.unique(val.labels)) < 2:
         raise ValueError("the dataset needs a validation split with real and fake samples")
     if set(tr.groups) & set(val.groups):
