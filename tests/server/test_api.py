@@ -350,3 +350,21 @@ def test_saved_artifacts_restore_what_the_worker_had(tmp_path, demo_media):
     assert lazy.count('class="preview"') == eager.count('class="preview"')
     served = artifacts.report_path(to_json_dict(report), tmp_path).read_text()
     assert served.count('class="overlay"') == eager.count('class="overlay"')
+
+
+def test_images_have_their_own_lane_and_never_wait_behind_videos(tmp_path, demo_media, astronaut):
+    from facetrust.server.jobs import lane_kinds
+
+    assert lane_kinds(0, 1) is None  # one worker does everything
+    assert [lane_kinds(k, 3) for k in range(3)] == [("image",), None, None]
+    config = ServerConfig(token=TOKEN, data_dir=tmp_path, workers=2)
+    video = demo_media["hopper_half_forged.mp4"].read_bytes()
+    with TestClient(create_app(config)) as c:
+        _upload(c, _jpeg(astronaut))  # models loaded before timing anything
+        v1 = _upload(c, video, name="v1.mp4", every=1).json()["id"]
+        v2 = _upload(c, video, name="v2.mp4", every=1).json()["id"]
+        image = _upload(c, _jpeg(astronaut, 80))
+        assert image.status_code == 200 and image.json()["status"] == "done"
+        # The second video waits for the general worker; the image did not wait for either.
+        assert c.get(f"/v1/scans/{v2}", headers=AUTH).json()["status"] == "queued"
+        assert _poll(c, v1)["status"] == "done" and _poll(c, v2)["status"] == "done"

@@ -57,8 +57,8 @@ class WorkerPool:
     def start(self) -> None:
         self.sweep()  # scans orphaned by a crash before this start
         for k in range(self.config.workers):
-            t = threading.Thread(target=self._work, args=(f"{self.node}:w{k}",), name=f"facetrust-worker-{k}",
-                                 daemon=True)
+            t = threading.Thread(target=self._work, args=(f"{self.node}:w{k}", lane_kinds(k, self.config.workers)),
+                                 name=f"facetrust-worker-{k}", daemon=True)
             t.start()
             self._threads.append(t)
         t = threading.Thread(target=self._sweep_loop, name="facetrust-sweeper", daemon=True)
@@ -139,10 +139,10 @@ class WorkerPool:
             cache[opts] = Scanner(opts)
         return cache[opts]
 
-    def _work(self, worker: str) -> None:
+    def _work(self, worker: str, kinds: tuple[str, ...] | None) -> None:
         while not self._stop.is_set():
             try:
-                rec = self.store.claim_next(worker=worker, lease_s=self.config.lease_s)
+                rec = self.store.claim_next(worker=worker, lease_s=self.config.lease_s, kinds=kinds)
             except Exception:
                 log.exception("claiming a scan failed; retrying")
                 rec = None
@@ -228,6 +228,12 @@ class WorkerPool:
         finally:
             done.set()
             keeper.join(1.0)
+
+
+def lane_kinds(k: int, workers: int) -> tuple[str, ...] | None:
+    """What worker ``k`` may claim. With two or more workers the first takes images only, so a
+    synchronous image never waits behind long videos; the others take whatever is oldest."""
+    return ("image",) if workers >= 2 and k == 0 else None
 
 
 def _fraction(p: _Progress) -> float | None:
