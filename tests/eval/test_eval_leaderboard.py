@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from facetrust.eval import metrics as M
+from facetrust.eval.engine import EvalSettings
 from facetrust.eval.leaderboard import build_leaderboard, find_results, write_csv, write_html
-from facetrust.eval.runner import SCHEMA, EvalSettings, metric_row
+from facetrust.eval.runner import SCHEMA
+from facetrust.eval.tables import metric_row
 
 
 def _scores(rng, n, shift):

@@ -95,8 +95,8 @@ __all__ = [
 # OpenCV and matplotlib); ``from facetrust.eval import evaluate`` works as usual.
 _LAZY = {
     "evaluate": "runner",
-    "EvalRun": "runner",
-    "EvalSettings": "runner",
+    "EvalRun": "records",
+    "EvalSettings": "engine",
     "FaceCache": "cache",
     "FaceCacheKey": "cache",
     "PROTOCOLS": "protocols",
