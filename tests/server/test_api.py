@@ -368,3 +368,14 @@ def test_images_have_their_own_lane_and_never_wait_behind_videos(tmp_path, demo_
         # The second video waits for the general worker; the image did not wait for either.
         assert c.get(f"/v1/scans/{v2}", headers=AUTH).json()["status"] == "queued"
         assert _poll(c, v1)["status"] == "done" and _poll(c, v2)["status"] == "done"
+
+
+def test_api_docs_load_nothing_from_the_internet(client):
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(r"url: '([^']+)'", page.text)
+    assert urls and not [u for u in urls if u.startswith(("http:", "https:", "//"))]
+    for u in urls:
+        assert client.get(u).status_code == 200, u

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -33,6 +34,24 @@ from .middleware import PAGE_CSP, REPORT_CSP, BodyLimit, RequestMetrics, Securit
 STATIC_DIR = Path(__file__).parent / "static"
 _SCAN_ID = re.compile(r"^[0-9a-f]{32}$")
 _FINAL = ("done", "failed")
+_OPTIONS_DOC = {
+    "threshold": {"type": "number", "minimum": 0, "maximum": 1},
+    "frames": {"type": "integer", "minimum": 1, "description": "video: frames spread uniformly"},
+    "every": {"type": "integer", "minimum": 1, "description": "video: every k-th frame"},
+    "fps": {"type": "number", "exclusiveMinimum": 0, "description": "video: frames per second"},
+    "detectors": {"type": "string", "description": "comma-separated detector names"},
+    "aggregation": {"type": "string"},
+    "face_detector": {"type": "string"},
+    "min_face_size": {"type": "number"},
+    "wait": {"type": "boolean", "description": "images: answer when scanned (default true)"},
+}
+# The body is parsed by hand (size limits before parsing), so its schema is declared here for /docs.
+SCAN_REQUEST_DOC = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}, **_OPTIONS_DOC}}},
+    "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {
+        "path": {"type": "string", "description": "absolute path under an allowed root"}, **_OPTIONS_DOC}}},
+}}}
 
 
 def _iso(t: float | None) -> str | None:
@@ -71,6 +90,30 @@ def _bool(value: Any, default: bool) -> bool:
     raise ApiError(422, "validation_error", f"wait: expected true or false, got {value!r}")
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from files installed with the server (FastAPI's default loads them from a CDN,
+    which an air-gapped machine cannot reach)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+
+    try:
+        import fastapi_offline
+    except ImportError:  # the page still names the machine-readable schema
+        assets = None
+    else:
+        assets = Path(fastapi_offline.__file__).parent / "static"
+        app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        if assets is None:
+            return HTMLResponse('<p>API schema: <a href="/openapi.json">/openapi.json</a></p>')
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="facetrust API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
+
 def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
     from .media import MediaStore
     from .store import Store
@@ -95,7 +138,7 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
             if own_store:
                 store.close()
 
-    app = FastAPI(title="facetrust", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="facetrust", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Face forensics as a service: is this face genuine, where, how and why.")
     app.state.config, app.state.store, app.state.media, app.state.pool = config, store, media, pool
     errors.install(app)
@@ -104,11 +147,12 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(SecurityHeaders)
 
-    def require_token(request: Request) -> None:
+    bearer = HTTPBearer(auto_error=False, description="the server's API token")  # also documents it in /docs
+
+    def require_token(creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if config.token is None:  # --insecure-local on loopback
             return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), config.token.encode()):
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), config.token.encode()):
             raise ApiError(401, "unauthorized", "missing or wrong API token", {"WWW-Authenticate": "Bearer"})
 
     auth = [Depends(require_token)]
@@ -150,6 +194,7 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
         return FileResponse(index, media_type="text/html", headers={"Content-Security-Policy": PAGE_CSP})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    _offline_docs(app)
 
     # -- operations ------------------------------------------------------------------------
     @app.get("/healthz", tags=["operations"])
@@ -178,7 +223,7 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
                  for i in list_detectors()]
         return {"detectors": infos, "default": list(config.default_options.get("detectors", DEFAULT_DETECTORS))}
 
-    @app.post("/v1/scans", tags=["scans"], dependencies=auth, status_code=202)
+    @app.post("/v1/scans", tags=["scans"], dependencies=auth, status_code=202, openapi_extra=SCAN_REQUEST_DOC)
     async def create_scan(request: Request) -> JSONResponse:
         """Upload (multipart field ``file``) or name a server-side ``path`` (JSON); images answer at once."""
         queued = await run_in_threadpool(store.count, "queued")
