@@ -341,7 +341,7 @@ def test_saved_artifacts_restore_what_the_worker_had(tmp_path, demo_media):
     artifacts.save_scan_artifacts(result, tmp_path)
     back = artifacts.restore(to_json_dict(report), tmp_path).results[0]
     assert sorted(back.previews) == sorted(result.previews) and back.preview_scale == result.preview_scale
-    with_heat = [(a, b) for a, b in zip(result.faces, back.faces) if a.frame_index in result.previews]
+    with_heat = [(a, b) for a, b in zip(result.faces, back.faces, strict=True) if a.frame_index in result.previews]
     assert with_heat and all(b.heatmap is not None for _, b in with_heat)
     for a, b in with_heat:
         assert np.abs(a.heatmap - b.heatmap).max() <= 0.5 / 255 + 1e-6  # uint8 quantisation only
