@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sqlite3
 import time
 import uuid
 from contextlib import contextmanager
@@ -157,7 +158,16 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------------
     def migrate(self) -> int:
-        return migrations.migrate(self._engine, self._write)
+        # Servers starting together race to create a fresh SQLite file; a step is one transaction, so a
+        # "database is locked" that escaped the busy timeout (WAL set-up) is safe to retry.
+        for attempt in range(5):
+            try:
+                return migrations.migrate(self._engine, self._write)
+            except sa.exc.OperationalError as exc:
+                if self.dialect != "sqlite" or "locked" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def schema_version(self) -> int:
         with self._read() as conn:
@@ -368,8 +378,19 @@ def _sqlite_on_connect(dbapi_conn: Any, _conn_record: Any) -> None:
     # SELECTs and cannot do BEGIN IMMEDIATE.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer, across processes too
     cur.execute("PRAGMA busy_timeout=10000")
+    # WAL: readers do not block the writer, across processes too. Switching a fresh database to WAL
+    # needs an exclusive lock and can fail at once with "database is locked" (no busy wait) while
+    # another connection is in a transaction: retry, as when several workers open a new database.
+    deadline = time.monotonic() + 10.0
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
     cur.execute("PRAGMA synchronous=NORMAL")  # with WAL: never corrupt; a power cut may lose the last commits
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
