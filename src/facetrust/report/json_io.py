@@ -17,11 +17,11 @@ from typing import Any
 
 from .schema import ScanReport, from_json_dict, to_json_dict
 
-__all__ = ["write_json", "read_json", "atomic_write_text"]
+__all__ = ["write_json", "read_json", "atomic_write_bytes", "atomic_write_text"]
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temp file in the same folder and ``os.replace``.
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
 
     The parent folder is created when missing. A replaced file keeps its permission bits; a new
     one gets 0o644 (``mkstemp`` alone would leave it owner-only). Returns the path.
@@ -30,8 +30,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         try:
@@ -47,6 +47,11 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
             pass
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """:func:`atomic_write_bytes` of ``text`` encoded as UTF-8 (newlines written as given)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _finite(value: Any) -> Any:

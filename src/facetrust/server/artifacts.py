@@ -10,7 +10,6 @@ clients never ask for them).
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..report.html import heatmap_in_preview, render_html
-from ..report.json_io import atomic_write_text
+from ..report.json_io import atomic_write_bytes, atomic_write_text
 from ..report.schema import MediaResult, ScanReport, from_json_dict
 
 META, HEATMAPS, OVERLAY, REPORT = "preview.json", "heatmaps.npz", "overlay.png", "report.html"
@@ -124,12 +123,6 @@ def overlay_rgba(result: MediaResult, frame_index: int, shape: tuple[int, int]) 
     return np.dstack([colour, a])
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def report_path(result_json: dict, out_dir: Path) -> Path:
     """The HTML report, rendered on first use."""
     path = out_dir / REPORT
@@ -155,7 +148,7 @@ def overlay_path(result_json: dict, out_dir: Path) -> Path | None:
             ok, png = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
             if not ok:
                 return None
-            _write_bytes_atomic(path, png.tobytes())
+            atomic_write_bytes(path, png.tobytes())
     return path
 
 
