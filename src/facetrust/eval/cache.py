@@ -33,26 +33,17 @@ from typing import Any
 import numpy as np
 
 from ..faces.types import DetectedFace
+from ..io.sources import file_sha256
 
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 2
-_CHUNK = 1 << 20
 
 
 def default_cache_dir() -> Path:
     """``$FACETRUST_CACHE`` when set, else ``~/.cache/facetrust/eval``."""
     env = os.environ.get("FACETRUST_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "facetrust" / "eval"
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes (streamed)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def media_sha256(path: str | os.PathLike, media_type: str = "image") -> str:

@@ -8,6 +8,7 @@ reported as a damaged JPEG. The extension only breaks ties when the content is n
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import tempfile
 import weakref
@@ -91,6 +92,15 @@ def sniff_media_type(path_or_bytes: str | os.PathLike | bytes | bytearray | memo
         with open(path_or_bytes, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
     return sniff_head(head)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file's bytes, streamed in 1 MiB chunks (the identity of the media scanned)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _kind_from_extension(name: str) -> MediaKind | None:
