@@ -303,6 +303,11 @@ def test_finish(store, clock):
     assert got.finished_at == pytest.approx(clock.now) and got.lease_expires_at is None
     assert not store.finish(rec.id, worker="w", result={"v": 2}, verdict="fake", fake_probability=1.0)
     assert store.get_scan(rec.id).result == {"v": 1}
+    other = new_scan(store)
+    store.claim_next(worker="w", lease_s=10)
+    assert store.finish(other.id, worker="w", result={}, verdict="fake", fake_probability=0.9, frames=12)
+    got = store.get_scan(other.id)
+    assert (got.frames_done, got.frames_total, got.progress) == (12, 12, 1.0)
 
 
 def test_fail(store):

@@ -169,19 +169,22 @@ class WorkerPool:
         lost = threading.Event()
         done = threading.Event()
 
+        def beat() -> bool:  # renews the lease and records progress; False once another worker took over
+            ok = self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s,
+                                      progress=_fraction(progress), frames_done=progress.done,
+                                      frames_total=progress.total)
+            if not ok:
+                lost.set()
+            return ok
+
         def renew() -> None:  # the lease is kept by time, not by frames: one slow frame must not lose it
             every = self.config.lease_s / 4
             while not done.wait(every):
                 try:
-                    ok = self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s,
-                                              progress=_fraction(progress), frames_done=progress.done,
-                                              frames_total=progress.total)
+                    if not beat():
+                        return
                 except Exception:
                     log.exception("heartbeat failed")
-                    continue
-                if not ok:
-                    lost.set()
-                    return
 
         last_write = [time.monotonic()]
 
@@ -191,10 +194,7 @@ class WorkerPool:
                 raise LeaseLost(rec.id)
             if time.monotonic() - last_write[0] >= PROGRESS_EVERY_S:  # the page polls about twice a second
                 last_write[0] = time.monotonic()
-                if not self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s,
-                                            progress=_fraction(progress), frames_done=progress.done,
-                                            frames_total=progress.total):
-                    lost.set()
+                if not beat():
                     raise LeaseLost(rec.id)
 
         keeper = threading.Thread(target=renew, name=f"lease-{rec.id[:8]}", daemon=True)
@@ -210,13 +210,10 @@ class WorkerPool:
                 log.warning("scan %s: lease lost, result dropped", rec.id)
                 return
             result.path = rec.filename or result.path  # the client's name, not the store's hash path
-            n_frames = len(result.frames)
-            self.store.heartbeat(rec.id, worker=worker, lease_s=self.config.lease_s, progress=1.0,
-                                 frames_done=n_frames, frames_total=n_frames)
             report = api.make_report([result], **options)
             save_scan_artifacts(result, self.media.artifact_dir(rec.id))
             if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
-                                 fake_probability=result.fake_probability):
+                                 fake_probability=result.fake_probability, frames=len(result.frames)):
                 self.mean_scan_s = 0.8 * self.mean_scan_s + 0.2 * (time.perf_counter() - t0)
                 if self.metrics:
                     self.metrics.scan_finished(rec.kind, result.verdict, time.perf_counter() - t0)

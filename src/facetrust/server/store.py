@@ -308,8 +308,10 @@ class Store:
         return self._update_held(scan_id, worker, values)
 
     def finish(
-        self, scan_id: str, *, worker: str, result: dict, verdict: str, fake_probability: float | None
+        self, scan_id: str, *, worker: str, result: dict, verdict: str, fake_probability: float | None,
+        frames: int | None = None,
     ) -> bool:
+        """running (under ``worker``) -> done; ``frames``: frames analysed (sets frames_done and frames_total)."""
         now = self._clock()
         values = dict(
             status="done", progress=1.0, finished_at=now, updated_at=now, lease_expires_at=None,
@@ -317,6 +319,8 @@ class Store:
             fake_probability=None if fake_probability is None else float(fake_probability),
             error=None, error_type=None,
         )
+        if frames is not None:
+            values.update(frames_done=frames, frames_total=frames)
         return self._update_held(scan_id, worker, values)
 
     def fail(self, scan_id: str, *, error: str, error_type: str, worker: str | None = None) -> bool:
