@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,9 +36,6 @@ from pathlib import Path
 import numpy as np
 
 # Server settings the environment would override: the benchmark sets them with flags only.
-SERVER_ENV = ("FACETRUST_TOKEN", "FACETRUST_DB_URL", "FACETRUST_DATA_DIR", "FACETRUST_HOST", "FACETRUST_PORT",
-              "FACETRUST_WORKERS", "FACETRUST_QUEUE_SIZE")
-
 
 @dataclass
 class Answer:
@@ -127,12 +122,6 @@ def baseline(path: Path, min_s: float = 10.0, min_n: int = 10) -> Baseline:
     return Baseline(1000 * float(np.median(scan)), 1000 * float(np.median(worker)), (p10, p90), verdict)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mb(pid: int) -> float | None:
     try:
         import psutil
@@ -149,51 +138,6 @@ def _rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-class Server:
-    """``facetrust serve`` in a child process on a free loopback port."""
-
-    def __init__(self, data_dir: Path, token: str, workers: int, queue_size: int | None) -> None:
-        import facetrust
-
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / "server.log"
-        env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
-        env["FACETRUST_TOKEN"] = token
-        src = str(Path(facetrust.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-        cmd = [sys.executable, "-m", "facetrust.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-               "--data-dir", str(data_dir), "--workers", str(workers), "--log-level", "warning"]
-        if queue_size is not None:
-            cmd += ["--queue-size", str(queue_size)]
-        with open(self.log, "wb") as fh:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server did not become healthy in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def warm_up(base: str, token: str, image: bytes, workers: int) -> None:
@@ -256,10 +200,12 @@ async def load(base: str, token: str, image: bytes, clients: int, duration: floa
 
 def run_scenario(name: str, queue_size: int | None, args, image: bytes) -> RunResult:
     from facetrust.server.config import ServerConfig
+    from facetrust.server.process import ServerProcess
 
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix=f"facetrust-load-{name}-") as tmp:
-        server = Server(Path(tmp), token, args.workers, queue_size)
+        flags = ["--workers", str(args.workers)] + (["--queue-size", str(queue_size)] if queue_size is not None else [])
+        server = ServerProcess(Path(tmp), token, *flags)
         rss: list[float] = []
         stop = threading.Event()
         try:
@@ -273,7 +219,7 @@ def run_scenario(name: str, queue_size: int | None, args, image: bytes) -> RunRe
             time.sleep(1.5)  # one sample after the load
         finally:
             stop.set()
-            server.stop()
+            server.stop(20)
     return RunResult(name, queue_size or ServerConfig().queue_size, wall, answers, rss)
 
 

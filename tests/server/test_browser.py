@@ -11,10 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +20,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import facetrust
 
 httpx = pytest.importorskip("httpx")
 
@@ -38,12 +33,6 @@ PCT = re.compile(r"(\d+(?:\.\d+)?)%")
 
 def _chromium() -> str | None:
     return os.environ.get("FACETRUST_CHROMIUM") or shutil.which("chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -80,38 +69,19 @@ def sync_api():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
+    from facetrust.server.process import ServerProcess
+
     tmp = tmp_path_factory.mktemp("serve")
-    port, token = _free_port(), secrets.token_urlsafe(24)
-    src = str(Path(facetrust.__file__).resolve().parents[1])  # the package under test, wherever it lives
-    env = {**os.environ, "FACETRUST_TOKEN": token,
-           "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
-    cmd = [sys.executable, "-m", "facetrust.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--data-dir", str(tmp / "data"), "--log-level", "warning"]
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    token = secrets.token_urlsafe(24)
+    proc = ServerProcess(tmp / "data", token, log=tmp / "server.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited {proc.returncode}:\n{(tmp / 'server.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no /healthz within 60 s:\n{(tmp / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield Server(base, token)
-    finally:
-        proc.terminate()
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            proc.wait_ready(60)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield Server(proc.base, token)
+    finally:
+        proc.stop(15)
 
 
 @pytest.fixture(scope="module")

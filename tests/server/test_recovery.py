@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +20,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
+from facetrust.server.process import ServerProcess  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
 TOKEN = "recovery-test-token"
@@ -31,75 +29,30 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LEASE_S = 3.0
 VIDEO_FRAMES = 64  # ~0.1 s a frame on a 2-core machine with every=1: the scan lasts several seconds
 FINAL = ("done", "failed")
-SERVER_ENV = ("FACETRUST_TOKEN", "FACETRUST_DB_URL", "FACETRUST_DATA_DIR", "FACETRUST_HOST", "FACETRUST_PORT",
-              "FACETRUST_WORKERS", "FACETRUST_QUEUE_SIZE")  # server settings the environment would override
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    base: str
-    log: Path
-
+class Server(ServerProcess):
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base, headers=AUTH, timeout=30.0)
-
-    def log_tail(self, n: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else "(no log)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _server_env() -> dict[str, str]:
-    import facetrust
-
-    # Settings come from flags only: a FACETRUST_DB_URL from the caller's shell must not redirect the store.
-    env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
-    env["FACETRUST_TOKEN"] = TOKEN
-    src = str(Path(facetrust.__file__).resolve().parents[1])  # the same facetrust the test imports
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    return env
 
 
 @pytest.fixture
 def start_server(tmp_path) -> Callable[..., Server]:
-    """Launch ``facetrust serve`` processes; every one still alive is killed at teardown."""
-    procs: list[subprocess.Popen] = []
+    """Launch ``facetrust serve`` processes; every one still alive is stopped at teardown."""
+    servers: list[Server] = []
 
     def start(data_dir: Path, *extra: str) -> Server:
-        port = _free_port()
-        log = tmp_path / f"server-{len(procs)}.log"
-        cmd = [sys.executable, "-m", "facetrust.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data-dir", str(data_dir), "--log-level", "warning", *extra]
-        with open(log, "wb") as fh:
-            proc = subprocess.Popen(cmd, env=_server_env(), stdout=fh, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        server = Server(proc, f"http://127.0.0.1:{port}", log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{server.log_tail()}")
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=2).status_code == 200:
-                    return server
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"server did not answer /healthz within 60 s:\n{server.log_tail()}")
+        server = Server(data_dir, TOKEN, *extra, log=tmp_path / f"server-{len(servers)}.log")
+        servers.append(server)
+        try:
+            server.wait_ready(60)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        return server
 
     yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    for server in servers:
+        server.stop(10)
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ def _is_loopback(host: str) -> bool:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
-_ENV = {  # FACETRUST_<NAME> environment variables
+ENV_VARS = {  # setting -> FACETRUST_<NAME> environment variable
     "token": "FACETRUST_TOKEN",
     "db_url": "FACETRUST_DB_URL",
     "data_dir": "FACETRUST_DATA_DIR",
@@ -130,7 +130,7 @@ def load_config(
             raise ConfigError(f"unknown setting(s) in {path}: {', '.join(sorted(unknown))}")
         values.update(data)
     env = os.environ if env is None else env
-    for name, var in _ENV.items():
+    for name, var in ENV_VARS.items():
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
