@@ -175,3 +175,42 @@ def test_leave_one_family_out_keeps_the_family_out_of_train_and_val(tiny_dataset
     assert saved["folds"][0]["lofo_auc"] == out[0]["lofo_auc"]
     with pytest.raises(ValueError, match="holdout_family"):
         TrainConfig(holdout_family="real")
+
+
+def test_chain_augmentation_perturbs_and_keeps_mask_aligned():
+    from facetrust.train.data import augment
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:, :2] = 255  # left edge: a flip moves it to the right edge
+    changed = flipped = 0
+    for seed in range(40):
+        out, m = augment(img, mask, np.random.default_rng(seed), p_perturb=1.0, chain=True)
+        assert out.shape == img.shape and out.dtype == np.uint8 and m.shape == mask.shape
+        is_flipped = bool(m[:, -1].all())
+        flipped += is_flipped
+        ref = img[:, ::-1] if is_flipped else img
+        changed += not np.array_equal(out, ref)  # every draw post-processes (p = 1)
+    assert changed >= 38 and 5 < flipped < 35
+    a, _ = augment(img, mask, np.random.default_rng(7), 1.0, chain=True)
+    b, _ = augment(img, mask, np.random.default_rng(7), 1.0, chain=True)
+    assert np.array_equal(a, b)  # seeded
+
+
+def test_checkpoint_selection_on_robust_validation_auc(tiny_dataset, tmp_path):
+    from facetrust.train.config import TrainConfig
+    from facetrust.train.loop import train
+
+    with pytest.raises(ValueError, match="select_on"):
+        TrainConfig(select_on="test_auc")
+    cfg = TrainConfig(name="r", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                      epochs=2, batch_size=16, threads=1, seed=2, perturb_chain=True, perturb_prob=0.8,
+                      select_on="val_auc_robust")
+    best = torch.load(train(cfg, log=lambda *_: None), map_location="cpu", weights_only=True)
+    rows = list(csv.DictReader(open(cfg.run_dir / "metrics.csv")))
+    robust = [float(r["val_auc_robust"]) for r in rows]
+    for r in rows:  # the mean of clean and the three protocol conditions
+        parts = [float(r[k]) for k in ("val_auc", "val_auc_jpeg", "val_auc_resize", "val_auc_blur")]
+        assert float(r["val_auc_robust"]) == pytest.approx(np.mean(parts))
+    assert best["epoch"] == int(np.argmax(robust)) and best["val_auc_robust"] == pytest.approx(max(robust))

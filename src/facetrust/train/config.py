@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 
+SELECTION_METRICS = ("val_auc", "val_auc_robust")
+
+
 @dataclass
 class TrainConfig:
     name: str = "forensicnet"
@@ -23,6 +26,8 @@ class TrainConfig:
     mask_weight: float = 1.0
     family_weight: float = 0.5
     perturb_prob: float = 0.4  # on-the-fly post-processing augmentation
+    perturb_chain: bool = False  # False: one op; True: the synth perturb family's chain (1-3 ops or a re-upload)
+    select_on: str = "val_auc"  # checkpoint choice: val_auc, or val_auc_robust (mean of clean + ROBUST_CONDITIONS)
     seed: int = 0
     threads: int = 2
     samples_per_epoch: int | None = None  # a fresh random subset each epoch (None: all of train)
@@ -32,6 +37,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         from .model import FAMILIES
 
+        if self.select_on not in SELECTION_METRICS:
+            raise ValueError(f"select_on must be one of {SELECTION_METRICS}, got {self.select_on!r}")
         if self.holdout_family is not None and self.holdout_family not in FAMILIES[1:]:
             raise ValueError(f"holdout_family must be one of {FAMILIES[1:]}, got {self.holdout_family!r}")
 

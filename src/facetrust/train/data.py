@@ -71,14 +71,20 @@ def load_synth(data_dir: str | Path, image_size: int, families: tuple[str, ...] 
     return arrays
 
 
-def augment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, p_perturb: float) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal flip and, with probability ``p_perturb``, one post-processing op (jpeg, blur,
-    resize, noise, colour, gamma, sharpen) from the synth engine's perturb family."""
-    from ..synth.families.perturb import apply_op
+def augment(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, p_perturb: float,
+            chain: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal flip and, with probability ``p_perturb``, post-processing from the synth engine's
+    perturb family: one op (jpeg, blur, resize, noise, colour, gamma, sharpen), or with ``chain``
+    the family's own draw (1-3 ops in random order, or the social-media re-upload chain)."""
+    from ..synth.families.perturb import Perturb, apply_op
 
     if rng.random() < 0.5:
         image, mask = image[:, ::-1], mask[:, ::-1]
     if rng.random() < p_perturb:
-        op = str(rng.choice(["jpeg", "jpeg", "blur", "resize", "noise", "color", "gamma", "sharpen"]))
-        image, _ = apply_op(np.ascontiguousarray(image), op, rng)
+        image = np.ascontiguousarray(image)
+        if chain:
+            image, _ = Perturb().apply(image, rng)
+        else:
+            op = str(rng.choice(["jpeg", "jpeg", "blur", "resize", "noise", "color", "gamma", "sharpen"]))
+            image, _ = apply_op(image, op, rng)
     return np.ascontiguousarray(image), np.ascontiguousarray(mask)

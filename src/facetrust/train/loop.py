@@ -48,6 +48,27 @@ def predict(model: ForensicNet, images: np.ndarray, batch: int = 128) -> dict[st
     return {k: torch.cat([o[j] for o in outs]).numpy() for j, k in enumerate(["logit", "family", "mask", "embedding"])}
 
 
+# The robustness protocol's three conditions (issue 5's targets), applied to the validation crops.
+ROBUST_CONDITIONS = ("jpeg:50", "resize:0.5", "blur:1")
+
+
+def robust_auc(model: ForensicNet, val: SynthArrays, clean_auc: float | None) -> dict:
+    """AUC of the validation crops under each of ROBUST_CONDITIONS, and ``val_auc_robust``: the
+    mean over clean and those conditions (a checkpoint criterion that rewards invariance)."""
+    from ..eval import metrics as M
+    from ..eval import robustness
+
+    res, aucs = {}, [clean_auc]
+    for cond in ROBUST_CONDITIONS:
+        name, level = robustness.parse_condition(cond)
+        images = np.stack([robustness.perturb(im, name, level) for im in val.images])
+        auc = M.roc_auc(val.labels, predict(model, images)["logit"]).value
+        res[f"val_auc_{name}"] = None if auc is None else float(auc)
+        aucs.append(res[f"val_auc_{name}"])
+    res["val_auc_robust"] = None if None in aucs else float(np.mean(aucs))
+    return res
+
+
 def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
     from ..eval import metrics as M
 
@@ -55,6 +76,7 @@ def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
     y, s = val.labels, out["logit"]
     res = {"val_auc": M.roc_auc(y, s).value, "val_ap": M.average_precision(y, s).value, "val_eer": M.eer(y, s).value}
     res = {k: None if v is None else float(v) for k, v in res.items()}
+    res.update(robust_auc(model, val, res["val_auc"]))
     reals = val.families == 0
     for i, fam in enumerate(FAMILIES[1:], start=1):
         sel = reals | (val.families == i)
@@ -103,7 +125,8 @@ def _plot(history: list[dict], path: Path) -> None:
 
 
 def train(cfg: TrainConfig, log=print) -> Path:
-    """Train (or resume) the run ``cfg.run_dir``; returns the path of ``best.pt``."""
+    """Train (or resume) the run ``cfg.run_dir``; returns the path of ``best.pt`` (the epoch with
+    the best ``cfg.select_on``)."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     run = cfg.run_dir
@@ -149,7 +172,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         chosen = rng.permutation(len(tr))[:per_epoch]
         for b, idx in enumerate(_batches(per_epoch, cfg.batch_size, rng)):
             idx = chosen[idx]
-            pairs = [augment(tr.images[i], tr.masks[i], rng, cfg.perturb_prob) for i in idx]
+            pairs = [augment(tr.images[i], tr.masks[i], rng, cfg.perturb_prob, cfg.perturb_chain) for i in idx]
             x = _to_tensor(np.stack([p[0] for p in pairs]))
             m = torch.from_numpy(np.stack([p[1] for p in pairs])).float() / 255.0
             out = model(x)
@@ -171,11 +194,12 @@ def train(cfg: TrainConfig, log=print) -> Path:
                "train_s": time.perf_counter() - t0}
         row.update(validation_metrics(model, val))
         history.append(row)
-        improved = row["val_auc"] is not None and row["val_auc"] > best_auc
+        score = row[cfg.select_on]
+        improved = score is not None and score > best_auc
         if improved:
-            best_auc = float(row["val_auc"])
-            _save(run / "best.pt", {"model": model.state_dict(), "epoch": epoch, "val_auc": best_auc,
-                                    "config": json.dumps(cfg.to_dict())})
+            best_auc = float(score)  # best value of cfg.select_on so far
+            _save(run / "best.pt", {"model": model.state_dict(), "epoch": epoch, "val_auc": row["val_auc"],
+                                    cfg.select_on: best_auc, "config": json.dumps(cfg.to_dict())})
         _save(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                      "torch_rng": torch.get_rng_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
                      "epoch": epoch, "history": json.dumps(history), "best_auc": best_auc})
@@ -185,6 +209,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
             w.writerows(history)
         _plot(history, run / "metrics.png")
         log(f"epoch {epoch}: loss {row['train_loss']:.4f} val_auc {row['val_auc']:.4f} "
+            f"robust {row['val_auc_robust']:.4f} "
             f"mask_iou {row['val_mask_iou']} family_top1 {row['val_family_top1']:.3f} "
             f"({row['train_s']:.0f}s){' *' if improved else ''}")
     return run / "best.pt"
