@@ -283,6 +283,13 @@ def test_config_refuses_to_start_without_a_token(tmp_path):
     toml.write_text('[server]\nwrokers = 3\n')
     with pytest.raises(ConfigError, match="wrokers"):
         load_config(toml, env={})
+    # yes/no settings read one way everywhere; a typo is an error, never a silent "false"
+    for text, flag in (("on", True), ("off", False), ("yes", True)):
+        toml.write_text(f'insecure_local = "{text}"\n')
+        assert load_config(toml, env={}).insecure_local is flag
+    toml.write_text('insecure_local = "ture"\n')
+    with pytest.raises(ConfigError, match="insecure_local"):
+        load_config(toml, env={})
 
 
 def test_serve_cli_exits_2_without_a_token(tmp_path, monkeypatch, capsys):

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from .. import __version__
 from . import artifacts, errors
-from .config import MB, ServerConfig
+from .config import MB, ServerConfig, parse_bool
 from .errors import ApiError
 from .intake import parse_options, resolve_path, store_upload
 from .jobs import WorkerPool
@@ -80,14 +80,10 @@ def scan_view(rec, media, *, with_result: bool = True) -> dict[str, Any]:
 def _bool(value: Any, default: bool) -> bool:
     if value is None or value == "":
         return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ApiError(422, "validation_error", f"wait: expected true or false, got {value!r}")
+    flag = parse_bool(value)
+    if flag is None:
+        raise ApiError(422, "validation_error", f"wait: expected true or false, got {value!r}")
+    return flag
 
 
 def _offline_docs(app: FastAPI) -> None:

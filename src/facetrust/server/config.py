@@ -97,13 +97,27 @@ ENV_VARS = {  # setting -> FACETRUST_<NAME> environment variable
 }
 
 
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_bool(value: Any) -> bool | None:
+    """One reading of a yes/no setting (config file, env var, query string); None if it is neither."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in TRUE_WORDS else False if text in FALSE_WORDS else None
+
+
 def _coerce(name: str, value: Any) -> Any:
     if name in ("port", "workers", "queue_size", "max_image_bytes", "max_video_bytes", "max_attempts"):
         return int(value)
     if name in ("retention_days", "sync_timeout_s", "lease_s"):
         return float(value)
     if name == "insecure_local":
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        flag = parse_bool(value)
+        if flag is None:  # "ture" must not silently mean False
+            raise ConfigError(f"insecure_local: expected true or false, got {value!r}")
+        return flag
     if name == "allowed_roots":
         return tuple([value] if isinstance(value, str) else value)
     if name == "default_options":
