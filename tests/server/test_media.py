@@ -140,7 +140,8 @@ def test_path_for_unknown_or_malformed(ms):
 def test_artifact_dir(ms):
     scan_id = "0123456789abcdef0123456789abcdef"
     d = ms.artifact_dir(scan_id)
-    assert d == ms.artifacts_root / scan_id and d.is_dir()
+    assert d == ms.artifacts_root / scan_id and not d.exists()  # a lookup (views) creates nothing
+    d.mkdir()
     (d / "report.html").write_text("<html></html>")
     assert ms.artifact_dir(scan_id) == d and (d / "report.html").exists()  # idempotent, keeps contents
     for bad in ("../escape", "a/b", "", ".."):
@@ -161,6 +162,7 @@ def test_purge_respects_age_keep_and_artifacts(ms):
     old_kept = ms.put_stream([b"old but in use"], max_bytes=100)
     _aged(old_kept.path, now - 30 * DAY)
     fresh = _aged(ms.put_stream([b"fresh"], max_bytes=100).path, now - 1 * DAY)
+    ms.artifact_dir("a" * 32).mkdir()
     report = _aged(ms.artifact_dir("a" * 32) / "report.html", now - 365 * DAY)
     stale_tmp = _aged(ms.root / ".upload-crashed", now - 2 * DAY)
     live_tmp = _aged(ms.root / ".upload-live", now - 60)

@@ -116,11 +116,10 @@ class MediaStore:
         return p if p.is_file() else None
 
     def artifact_dir(self, scan_id: str) -> Path:
+        """The scan's artifact folder; not created here (views only read it; writers create it)."""
         if not isinstance(scan_id, str) or not _SCAN_ID.fullmatch(scan_id):
             raise ValueError(f"not a scan id: {scan_id!r}")
-        d = self.artifacts_root / scan_id
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        return self.artifacts_root / scan_id
 
     def purge(self, *, older_than_s: float, keep: set[str] | frozenset[str] = frozenset(), now: float | None = None) -> int:
         """Delete media files last modified before ``now - older_than_s`` except those in ``keep``.
