@@ -190,6 +190,26 @@ def _roc_counts(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     )
 
 
+def _roc_points(y: Any, s: Any) -> "_RocPoints | MetricResult":
+    """Checked inputs with class counts and cumulative ROC counts (see :func:`_roc_counts`), or
+    the undefined result when a class is empty: the shared start of the curve-based metrics."""
+    y, s = _check_binary(y, s)
+    und = _need_both(y)
+    if und is not None:
+        return und
+    n_pos, n_neg = _counts(y)
+    return _RocPoints(n_pos, n_neg, *_roc_counts(y, s))
+
+
+@dataclass(frozen=True)
+class _RocPoints:
+    n_pos: int
+    n_neg: int
+    fps: np.ndarray
+    tps: np.ndarray
+    thr: np.ndarray
+
+
 def _average_ranks(s: np.ndarray) -> np.ndarray:
     """1-based ranks, ties sharing the mean of their positions (scipy ``rankdata(method="average")``)."""
     order = np.argsort(s, kind="mergesort")
@@ -257,12 +277,10 @@ def average_precision(y: Any, s: Any) -> MetricResult:
     Equals ``sklearn.metrics.average_precision_score``. Undefined without positives; also reported as
     undefined without negatives (it would be 1 whatever the scores, which measures nothing).
     """
-    y, s = _check_binary(y, s)
-    und = _need_both(y)
-    if und is not None:
-        return und
-    n_pos, n_neg = _counts(y)
-    fps, tps, _ = _roc_counts(y, s)
+    r = _roc_points(y, s)
+    if isinstance(r, MetricResult):
+        return r
+    n_pos, n_neg, fps, tps, _ = r.n_pos, r.n_neg, r.fps, r.tps, r.thr
     fps, tps = fps[1:], tps[1:]
     precision = tps / (tps + fps)
     recall = tps / n_pos
@@ -280,12 +298,10 @@ def eer(y: Any, s: Any) -> MetricResult:
     ``threshold = t_{j-1} + a (t_j - t_{j-1})`` with t_0 = +inf replaced by t_1 (the top score).
     ``details['fpr']``/``['fnr']`` hold the two bracketing points' rates.
     """
-    y, s = _check_binary(y, s)
-    und = _need_both(y)
-    if und is not None:
-        return und
-    n_pos, n_neg = _counts(y)
-    fps, tps, thr = _roc_counts(y, s)
+    r = _roc_points(y, s)
+    if isinstance(r, MetricResult):
+        return r
+    n_pos, n_neg, fps, tps, thr = r.n_pos, r.n_neg, r.fps, r.tps, r.thr
     fpr = fps / n_neg
     fnr = 1.0 - tps / n_pos
     d = fpr - fnr
@@ -328,12 +344,10 @@ def tpr_at_fpr(
         raise ValueError(f"fpr must lie in [0, 1], got {fpr}")
     if method not in ("achievable", "interpolated"):
         raise ValueError(f"method must be 'achievable' or 'interpolated', got {method!r}")
-    y, s = _check_binary(y, s)
-    und = _need_both(y)
-    if und is not None:
-        return und
-    n_pos, n_neg = _counts(y)
-    fps, tps, thr = _roc_counts(y, s)
+    r = _roc_points(y, s)
+    if isinstance(r, MetricResult):
+        return r
+    n_pos, n_neg, fps, tps, thr = r.n_pos, r.n_neg, r.fps, r.tps, r.thr
     fprs, tprs = fps / n_neg, tps / n_pos
     i = int(np.flatnonzero(fprs <= fpr + _EPS)[-1])  # last point inside the budget (max TPR there)
     if method == "achievable":
@@ -354,12 +368,10 @@ def bpcer_at_apcer(y: Any, s: Any, apcer: float = 0.1) -> MetricResult:
     """
     if not 0.0 <= apcer <= 1.0:
         raise ValueError(f"apcer must lie in [0, 1], got {apcer}")
-    y, s = _check_binary(y, s)
-    und = _need_both(y)
-    if und is not None:
-        return und
-    n_pos, n_neg = _counts(y)
-    fps, tps, thr = _roc_counts(y, s)
+    r = _roc_points(y, s)
+    if isinstance(r, MetricResult):
+        return r
+    n_pos, n_neg, fps, tps, thr = r.n_pos, r.n_neg, r.fps, r.tps, r.thr
     apcers = 1.0 - tps / n_pos
     i = int(np.flatnonzero(apcers <= apcer + _EPS)[0])  # highest threshold meeting the APCER cap
     return MetricResult(
