@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import os
 import time
 
@@ -264,6 +266,13 @@ def test_full_queue_answers_429_with_retry_after(tmp_path, astronaut):
         _error(resp, 429, "queue_full")
         assert int(resp.headers["retry-after"]) >= 1
         assert c.get("/healthz").json()["queued"] == 2
+        pool = app.state.pool
+        pool.record_scan_time(12.0)  # the first measured scan replaces the 1 s prior...
+        assert pool.mean_scan_s == 12.0
+        pool.record_scan_time(2.0)  # ...later ones are averaged
+        assert pool.mean_scan_s == pytest.approx(0.8 * 12.0 + 0.2 * 2.0)
+        resp = _upload(c, _jpeg(astronaut), wait="false")  # 3 waiting incl. this one, 1 worker
+        assert int(resp.headers["retry-after"]) == math.ceil(3 * pool.mean_scan_s)
 
 
 # -- configuration -----------------------------------------------------------------------------------

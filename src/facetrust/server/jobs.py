@@ -51,7 +51,16 @@ class WorkerPool:
         self._local = threading.local()
         self.busy = 0  # scans running in this process
         self._last_purge = 0.0
-        self.mean_scan_s = 1.0  # running mean of scan time, for the Retry-After estimate
+        self.mean_scan_s = 1.0  # running mean of scan time, for the Retry-After estimate (a prior until a scan ends)
+        self._scans_timed = 0
+
+    def record_scan_time(self, seconds: float) -> None:
+        """The first measured scan replaces the prior (a 1 s guess would skew Retry-After for the
+        first several scans); later ones enter an exponential moving average."""
+        with self._lock:
+            first = self._scans_timed == 0
+            self.mean_scan_s = seconds if first else 0.8 * self.mean_scan_s + 0.2 * seconds
+            self._scans_timed += 1
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -214,7 +223,7 @@ class WorkerPool:
             save_scan_artifacts(result, self.media.artifact_dir(rec.id))
             if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
                                  fake_probability=result.fake_probability, frames=len(result.frames)):
-                self.mean_scan_s = 0.8 * self.mean_scan_s + 0.2 * (time.perf_counter() - t0)
+                self.record_scan_time(time.perf_counter() - t0)
                 if self.metrics:
                     self.metrics.scan_finished(rec.kind, result.verdict, time.perf_counter() - t0)
         except Exception as exc:  # never let one scan take the worker down
