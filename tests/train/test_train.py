@@ -214,3 +214,47 @@ def test_checkpoint_selection_on_robust_validation_auc(tiny_dataset, tmp_path):
         parts = [float(r[k]) for k in ("val_auc", "val_auc_jpeg", "val_auc_resize", "val_auc_blur")]
         assert float(r["val_auc_robust"]) == pytest.approx(np.mean(parts))
     assert best["epoch"] == int(np.argmax(robust)) and best["val_auc_robust"] == pytest.approx(max(robust))
+
+
+def test_threshold_reals_from_another_synth_folder(tiny_dataset, tmp_path):
+    import shutil
+
+    from facetrust.train.config import TrainConfig
+    from facetrust.train.export import ship
+    from facetrust.train.loop import train
+
+    cfg = TrainConfig(name="th", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                      epochs=1, batch_size=16, threads=1, seed=4)
+    train(cfg, log=lambda *_: None)
+    plain = json.loads(ship(cfg.run_dir, tmp_path / "a", name="m").read_text())
+
+    # Extra "genuine" validation crops: the run's val fakes relabelled as real under new identity
+    # groups, plus a copy of a val real already in the run (its group is dropped as a duplicate).
+    extra = tmp_path / "extra"
+    shutil.copytree(tiny_dataset, extra, ignore=shutil.ignore_patterns(".train_cache*"))
+    rows = list(csv.DictReader(open(extra / "manifest.csv")))
+    kept = [dict(r, label="0", family="real", identity_group=f"x{i}") for i, r in enumerate(rows)
+            if r["split"] == "val" and r["label"] == "1"]
+    dup = next(r for r in rows if r["split"] == "val" and r["label"] == "0")
+    with open(extra / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(kept + [dup])
+    card = json.loads(ship(cfg.run_dir, tmp_path / "b", name="m", threshold_reals=extra).read_text())
+    info, n_own = card["threshold_reals"], plain["threshold_reals"]["n"]
+    assert info["n"] == n_own + len(kept)  # the duplicate photo is not counted twice
+    assert card["threshold"] >= plain["threshold"] and info["fpr"] <= cfg.val_fpr + 1e-9
+    assert card["temperature"] == pytest.approx(plain["temperature"])  # fitted on the run's own val only
+    lo, hi = info["bootstrap_ci95"]
+    assert lo <= card["threshold"] <= hi + 1e-12
+
+    # A folder made with another split would put training identities in "validation": refused.
+    leak = dict(next(r for r in rows if r["split"] == "train"), split="val", label="0", family="real")
+    with open(extra / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(leak))
+        w.writeheader()
+        w.writerows([leak])
+    for old in extra.glob(".train_cache*"):
+        old.unlink()
+    with pytest.raises(ValueError, match="train split"):
+        ship(cfg.run_dir, tmp_path / "c", name="m", threshold_reals=extra)

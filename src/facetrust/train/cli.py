@@ -35,7 +35,7 @@ def _train(args: argparse.Namespace) -> int:
 def _ship(args: argparse.Namespace) -> int:
     from .export import ship
 
-    card = ship(args.run, args.out, name=args.name, version=args.version)
+    card = ship(args.run, args.out, name=args.name, version=args.version, threshold_reals=args.threshold_reals)
     print(f"wrote {card} and its ONNX weights")
     return 0
 
@@ -57,4 +57,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default="src/facetrust/models")
     p.add_argument("--name", default="forensicnet")
     p.add_argument("--version", default="1")
+    p.add_argument("--threshold-reals", default=None, metavar="SYNTH_DIR",
+                   help="another synth folder (same split seed) whose genuine validation crops join the "
+                        "threshold's reals (e.g. `facetrust synth --per-face 0` over more photos)")
     p.set_defaults(func=_ship)

@@ -39,17 +39,49 @@ def export_onnx(model: ForensicNet, path: Path) -> None:
     )
 
 
-def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", version: str = "1") -> Path:
-    """Calibrate ``run_dir/best.pt`` on its validation split and write ``out_dir/{name}.onnx|.json``."""
+def extra_validation_reals(data_dir: str | Path, image_size: int, train_groups: set, val_groups: set) -> np.ndarray:
+    """Genuine validation-split crops of another synth folder (same crop function and split
+    policy), minus those of photos already in the run's validation split. A crop whose identity
+    group is in the run's train split is refused: it would not be held out."""
+    extra = load_synth(data_dir, image_size).split("val")
+    extra = extra.subset(np.flatnonzero(extra.labels == 0))
+    leaked = set(extra.groups) & train_groups
+    if leaked:
+        raise ValueError(f"{data_dir}: {len(leaked)} validation identity groups are in the run's train split "
+                         f"(e.g. {sorted(leaked)[0]}); make it with the same --split-seed and pins")
+    return extra.images[~np.isin(extra.groups, list(val_groups))]
+
+
+def threshold_interval(reals: np.ndarray, fpr: float, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    """Bootstrap 95 % interval of :func:`threshold_at_fpr` over the genuine samples: how much the
+    default threshold rests on a few top-scoring reals."""
+    rng = np.random.default_rng(seed)
+    boots = [threshold_at_fpr(rng.choice(reals, reals.size), fpr) for _ in range(n_boot)]
+    return [float(v) for v in np.percentile(boots, [2.5, 97.5])]
+
+
+def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", version: str = "1",
+         threshold_reals: str | Path | None = None) -> Path:
+    """Calibrate ``run_dir/best.pt`` on its validation split and write ``out_dir/{name}.onnx|.json``.
+
+    ``threshold_reals``: a synth folder whose genuine validation-split crops join the run's own
+    validation reals for the default threshold only (more reals, a steadier FPR quantile); the
+    temperature is fitted on the run's validation split alone."""
     from ..eval import metrics as M
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, cfg, best = load_run_model(run_dir)
-    val = load_synth(cfg.data, cfg.image_size).split("val")
+    data = load_synth(cfg.data, cfg.image_size)
+    val = data.split("val")
     out = predict(model, val.images)
     t = fit_temperature(out["logit"], val.labels)
     p = sigmoid(out["logit"].astype(np.float64) / t)  # float64, as at inference (a float32 array would round the threshold)
-    threshold = threshold_at_fpr(p[val.labels == 0], cfg.val_fpr)
+    reals = p[val.labels == 0]
+    if threshold_reals is not None:
+        extra = extra_validation_reals(threshold_reals, cfg.image_size, set(data.split("train").groups), set(val.groups))
+        if len(extra):
+            reals = np.concatenate([reals, sigmoid(predict(model, extra)["logit"].astype(np.float64) / t)])
+    threshold = threshold_at_fpr(reals, cfg.val_fpr)
     metrics = validation_metrics(model, val)
     metrics.update({
         "val_ece_calibrated": M.ece(val.labels, p).ece.value,
@@ -66,6 +98,9 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
         "name": name, "version": version, "backbone": cfg.backbone, "input_size": cfg.image_size,
         "margin": cfg.margin, "families": list(model.families), "temperature": t, "threshold": threshold,
         "threshold_rule": f"validation false-positive rate {cfg.val_fpr:g} on genuine crops",
+        "threshold_reals": {"n": int(reals.size), "extra_from": None if threshold_reals is None else str(threshold_reals),
+                            "fpr": float((reals >= threshold).mean()),
+                            "bootstrap_ci95": threshold_interval(reals, cfg.val_fpr)},
         "onnx_file": onnx_path.name, "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
         "output_names": OUTPUT_NAMES, "input": "float32 NCHW RGB 0..255, aligned crop (facetrust.faces.align_face)",
         "validation": metrics, "train_config": cfg.to_dict(),
