@@ -84,3 +84,17 @@ def test_faces_train_groups_and_pins(shared_faces):
         else:
             assert r.group == f"photo:{r.relpath}"
     assert {r.folder for r in records} >= {"celeba_align_89x109", "utkface_crop_part1"}
+
+
+def test_list_images_follows_linked_folders_once(tmp_path):
+    from facetrust.synth.sources import list_images
+
+    data = tmp_path / "data" / "utk"
+    data.mkdir(parents=True)
+    for name in ("a.jpg", "b.PNG", "notes.txt"):
+        (data / name).write_bytes(b"x")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "utk").symlink_to(data, target_is_directory=True)  # a tree assembled from links
+    (data / "loop").symlink_to(data, target_is_directory=True)  # a cycle must not recurse forever
+    assert list_images(root) == ["utk/a.jpg", "utk/b.PNG"]

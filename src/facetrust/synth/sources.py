@@ -54,10 +54,16 @@ class SourceRecord:
 
 
 def list_images(root: str | Path) -> list[str]:
-    """Relative posix paths of every image file under ``root``, sorted."""
+    """Relative posix paths of every image file under ``root``, sorted. Linked folders are
+    followed (data trees are often assembled from links), each real folder once (no cycles)."""
     root = str(root)
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    out, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a link back up the tree, or a second link to the same folder
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames.sort()
         rel = os.path.relpath(dirpath, root)
         for name in filenames:
