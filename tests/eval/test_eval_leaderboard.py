@@ -24,7 +24,7 @@ def _scores(rng, n, shift):
 def _doc(name: str, seed: int, shift: dict[str, float]) -> tuple[dict, dict]:
     """A results document with image- and frame-level overall rows and per-kind rows."""
     rng = np.random.default_rng(seed)
-    settings = EvalSettings(n_boot=20)
+    settings = EvalSettings(n_boot=20, threshold=0.5)
     rows, truth = [], {}
     for level in ("image", "frame"):
         ys, ss, kinds = [], [], []

@@ -503,3 +503,26 @@ def test_cli_eval_and_leaderboard(folder_ds, tmp_path, capsys, shared_cache):
     assert main(["eval", "--detector", "no_such_detector", "--dataset", str(folder_ds), "--out", str(out), "-q"]) == 2
     assert main(["eval", "--detector", "test_eval_blue", "--dataset", str(folder_ds), "--out", str(out),
                  "--protocol", "nonsense", "-q"]) == 2
+
+
+@register_detector("test_eval_blue_strict")
+class BlueCastStrict(BlueCast):
+    """The blue cue shipped with its own operating point, as a trained detector's card has."""
+
+    info = DetectorInfo(name="test_eval_blue_strict", version="0.1", crop=CropSpec(64, 0.1), catches="(test)",
+                        default_threshold=0.55)
+
+
+def test_default_threshold_is_the_one_scan_uses(folder_ds, tmp_path, shared_cache):
+    run = _run(folder_ds, tmp_path, detector="test_eval_blue_strict", cache_dir=shared_cache)
+    assert run.results["settings"]["threshold"] == 0.55  # the detector's, not a blanket 0.5
+    ok = [s for s in run.results["samples"] if s["status"] == "ok" and s["unit"] == "image"]
+    y = np.array([s["label"] for s in ok])
+    p = np.array([s["scores"]["test_eval_blue_strict"] for s in ok])
+    image = next(m for m in run.results["metrics"] if m["level"] == "image" and m["section"] == "overall")
+    assert image["metrics"]["bpcer@image"]["value"] == pytest.approx(M.bpcer(y, p, 0.55).value)
+    both = _run(folder_ds, tmp_path, name="both", detector=["test_eval_blue_strict", "test_eval_blue"],
+                cache_dir=shared_cache)
+    assert both.results["settings"]["threshold"] == 0.5  # several detectors: the fused 0.5, as in scan
+    assert _run(folder_ds, tmp_path, name="set", detector="test_eval_blue_strict", threshold=0.7,
+                cache_dir=shared_cache).results["settings"]["threshold"] == 0.7

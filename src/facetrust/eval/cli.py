@@ -45,7 +45,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="only these kinds (plus all reals when no real kind is named)")
     p.add_argument("--kind-attr", default="auto", metavar="ATTR",
                    help="sample attribute used as the per-kind key (default auto: 'family' when present, else kind)")
-    p.add_argument("--threshold", type=float, default=0.5, help="fixed decision threshold (default 0.5)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="fixed decision threshold (default: as `scan`, the detector's shipped threshold "
+                        "when one detector runs, else 0.5)")
     p.add_argument("--face-detector", default="yunet")
     p.add_argument("--min-face-size", type=float, default=24.0)
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates of the CIs (0: none)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -45,7 +45,9 @@ class EvalSettings:
     min_face_size: float = 24.0
     min_face_score: float = 0.5
     max_faces: int = 16
-    threshold: float = 0.5  # fixed decision threshold (never chosen on test data)
+    # Fixed decision threshold (never chosen on test data). None: the scanner's rule, i.e. a lone
+    # detector's shipped default threshold (chosen on its validation data), else 0.5.
+    threshold: float | None = None
     aggregation: str = fusion.DEFAULT_AGGREGATION
     fpr_targets: tuple[float, ...] = (0.01, 0.05, 0.1)
     n_boot: int = 1000  # bootstrap replicates of the CIs (0: no CIs)
@@ -114,6 +116,8 @@ class Engine:
                 previews=False,
             )
         )
+        if s.threshold is None:
+            self.settings = s = replace(s, threshold=self.scanner.threshold)
         self.detectors = self.scanner.detectors
         self.names = [d.info.name for d in self.detectors]
         self.scorers = self.names + ([_fused_name(self.names)] if len(self.names) > 1 else [])

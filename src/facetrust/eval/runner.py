@@ -93,7 +93,7 @@ def evaluate(
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     out_dir: str | os.PathLike | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     face_detector: str = "yunet",
     min_face_size: float = 24.0,
     max_faces: int = 16,
@@ -118,6 +118,8 @@ def evaluate(
     ``protocol``: see :mod:`facetrust.eval.protocols`. ``perturbations`` (robustness): names of
     the sweep (default all) or explicit ``NAME:LEVEL`` items. ``group_attr`` (fairness): the
     attribute to group by (default: the first of gender / race / age_group available).
+    ``threshold``: the fixed operating point of the threshold metrics (BPCER, APCER, accuracy);
+    None = what ``facetrust scan`` uses: one detector's shipped default threshold, else 0.5.
     ``n_boot`` / ``ci_min_groups``: bootstrap replicates, and the fewest independent units (groups)
     per class for which a CI is given (fewer: the CI is null with its reason).
     ``train_fn`` (leave-one-family-out): see :data:`facetrust.eval.protocols.TrainFn`.
@@ -147,6 +149,7 @@ def evaluate(
     )
     cache = FaceCache(cache_dir) if use_cache else None
     engine = Engine(detectors, settings, cache)
+    settings = engine.settings  # the threshold resolved
     scorers = engine.scorers
 
     samples, selection = P.select_test_samples(ds)

@@ -157,6 +157,8 @@ def metric_row(
     **extra: Any,
 ) -> dict[str, Any]:
     """One row of the results table: every standard metric at ``level`` on (y, s), CIs, counts."""
+    if settings.threshold is None:  # the Engine resolves it (detector default); a bare EvalSettings must say
+        raise ValueError("EvalSettings.threshold is unresolved: pass a threshold or build the settings via Engine")
     std = M.standard_metrics(y, s, level, settings.threshold, settings.fpr_targets)
     row: dict[str, Any] = {
         "scorer": scorer,
