@@ -46,6 +46,17 @@ class LevelTable:
     def __len__(self) -> int:
         return len(self.y)
 
+    def add(self, label: int, kind: str, source: str | None, cluster: str, samples: list[Sample],
+            scores: dict[str, float]) -> None:
+        """Append one unit (its scores: scorer -> probability)."""
+        self.y.append(label)
+        self.kind.append(kind)
+        self.source.append(source)
+        self.cluster.append(cluster)
+        self.samples.append(samples)
+        for sc, v in scores.items():
+            self.scores[sc].append(v)
+
     def arrays(self, scorer: str, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         y = np.asarray(self.y, dtype=np.int8)
         s = np.asarray(self.scores.get(scorer, []), dtype=np.float64)
@@ -79,37 +90,22 @@ def build_tables(records: Sequence[SampleRecord], scorers: Sequence[str], aggreg
         s = r.sample
         if r.unit == "image":
             scored = [f for f in r.frames if f.n_faces]
-            image.y.append(s.label)
-            image.kind.append(s.kind)
-            image.source.append(_source(s))
-            image.cluster.append(s.group)
-            image.samples.append([s])
-            for sc in scorers:
-                image.scores[sc].append(max(f.scores[sc] for f in scored))
+            image.add(s.label, s.kind, _source(s), s.group, [s],
+                      {sc: max(f.scores[sc] for f in scored) for sc in scorers})
             continue
         for f in r.frames:
             if not f.n_faces:
                 continue
-            frame.y.append(s.label)
-            frame.kind.append(s.kind)
-            frame.source.append(_source(s))
-            frame.cluster.append(s.group)
-            frame.samples.append([s])
-            for sc in scorers:
-                frame.scores[sc].append(f.scores[sc])
+            frame.add(s.label, s.kind, _source(s), s.group, [s], {sc: f.scores[sc] for sc in scorers})
             groups.setdefault(s.group, []).append((r, f))
     for g, members in groups.items():
         samples = []
         for r, _ in members:
             if r.sample not in samples:
                 samples.append(r.sample)
-        video.y.append(max(s.label for s in samples))
-        video.kind.append(Counter(s.kind for s in samples).most_common(1)[0][0])
-        video.source.append(Counter(_source(s) for s in samples).most_common(1)[0][0])
-        video.cluster.append(g)
-        video.samples.append(samples)
-        for sc in scorers:
-            video.scores[sc].append(fusion.aggregate([f.scores[sc] for _, f in members], aggregation))
+        video.add(max(s.label for s in samples), Counter(s.kind for s in samples).most_common(1)[0][0],
+                  Counter(_source(s) for s in samples).most_common(1)[0][0], g, samples,
+                  {sc: fusion.aggregate([f.scores[sc] for _, f in members], aggregation) for sc in scorers})
     return {"image": image, "frame": frame, "video": video}
 
 
