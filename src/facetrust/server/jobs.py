@@ -223,9 +223,10 @@ class WorkerPool:
             save_scan_artifacts(result, self.media.artifact_dir(rec.id))
             if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
                                  fake_probability=result.fake_probability, frames=len(result.frames)):
-                self.record_scan_time(time.perf_counter() - t0)
+                elapsed = time.perf_counter() - t0
+                self.record_scan_time(elapsed)
                 if self.metrics:
-                    self.metrics.scan_finished(rec.kind, result.verdict, time.perf_counter() - t0)
+                    self.metrics.scan_finished(rec.kind, result.verdict, elapsed)
         except Exception as exc:  # never let one scan take the worker down
             log.exception("scan %s failed", rec.id)
             self.store.fail(rec.id, worker=worker, error_type="internal_error", error=f"{type(exc).__name__}: {exc}")
