@@ -192,9 +192,7 @@ class Engine:
         rec = SampleRecord(sample, condition)
         try:
             self._score(rec)
-        except MediaError as exc:
-            rec.status, rec.error_code, rec.error = "error", exc.code, str(exc)
-        except FacetrustError as exc:
+        except FacetrustError as exc:  # MediaError included
             rec.status, rec.error_code, rec.error = "error", exc.code, str(exc)
         except MemoryError:
             rec.status, rec.error_code, rec.error = "error", "out_of_memory", "out of memory"
