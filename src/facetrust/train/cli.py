@@ -35,7 +35,8 @@ def _train(args: argparse.Namespace) -> int:
 def _ship(args: argparse.Namespace) -> int:
     from .export import ship
 
-    card = ship(args.run, args.out, name=args.name, version=args.version, threshold_reals=args.threshold_reals)
+    card = ship(args.run, args.out, name=args.name, version=args.version, threshold_reals=args.threshold_reals,
+                baseline=args.baseline)
     print(f"wrote {card} and its ONNX weights")
     return 0
 
@@ -60,4 +61,6 @@ def add_parser(sub) -> None:
     p.add_argument("--threshold-reals", default=None, metavar="SYNTH_DIR",
                    help="another synth folder (same split seed) whose genuine validation crops join the "
                         "threshold's reals (e.g. `facetrust synth --per-face 0` over more photos)")
+    p.add_argument("--baseline", default=None, metavar="CARD_JSON",
+                   help="a shipped model's card: its validation figures on the same crops go into the new card")
     p.set_defaults(func=_ship)

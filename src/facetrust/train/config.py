@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 
-SELECTION_METRICS = ("val_auc", "val_auc_robust")
+SELECTION_METRICS = ("val_auc", "val_auc_robust", "val_auc_select")
 
 
 @dataclass
 class TrainConfig:
     name: str = "forensicnet"
-    data: str = ""  # a folder written by `facetrust synth` (manifest.csv + crops)
+    data: str | list[str] = ""  # a folder written by `facetrust synth` (manifest.csv + crops), or a list of them
     out_dir: str = "runs"  # checkpoints, metrics.csv and plots go to out_dir/name
     backbone: str = "efficientnet_lite0"
     image_size: int = 128  # must equal the synth crop size: crops are never resampled for training
@@ -33,10 +33,20 @@ class TrainConfig:
     samples_per_epoch: int | None = None  # a fresh random subset each epoch (None: all of train)
     val_fpr: float = 0.02  # default threshold: this false-positive rate on validation reals
     holdout_family: str | None = None  # leave-one-family-out: its fakes are kept out of train and val
+    # Data folders (by name) whose validation reals look like deployment (camera and group photos,
+    # video frames): val_auc_deploy scores them against every validation fake, and the shipped
+    # threshold keeps each genuine source at or under val_fpr instead of pooling them.
+    deploy_sources: list[str] = field(default_factory=list)
+    # Sampling weight per data folder (by name; 1 for others): small corpora that matter (camera
+    # photos, generator outputs) are drawn more often than their share of the pool.
+    source_weights: dict[str, float] = field(default_factory=dict)
+    val_max_per_source: int | None = None  # a fixed seeded subset of each folder's validation split (speed)
 
     def __post_init__(self) -> None:
         from .model import FAMILIES
 
+        if self.select_on == "val_auc_select" and not self.deploy_sources:
+            raise ValueError("select_on val_auc_select needs deploy_sources (the deployment-like genuine folders)")
         if self.select_on not in SELECTION_METRICS:
             raise ValueError(f"select_on must be one of {SELECTION_METRICS}, got {self.select_on!r}")
         if self.holdout_family is not None and self.holdout_family not in FAMILIES[1:]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ class SynthArrays:
     families: np.ndarray  # (N,) int64 index into FAMILIES
     splits: np.ndarray  # (N,) str
     groups: np.ndarray  # (N,) str identity group (for identity-disjoint checks)
+    sources: np.ndarray  # (N,) str: name of the synth folder the sample came from (per-source metrics)
 
     def subset(self, idx: np.ndarray) -> "SynthArrays":
         return SynthArrays(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
@@ -35,17 +37,28 @@ class SynthArrays:
         return len(self.labels)
 
 
-def load_synth(data_dir: str | Path, image_size: int, families: tuple[str, ...] = FAMILIES) -> SynthArrays:
-    """Load a synth dataset; crops must already be ``image_size`` px (no silent resampling)."""
+def concat(parts: Sequence[SynthArrays]) -> SynthArrays:
+    names = SynthArrays.__dataclass_fields__
+    return SynthArrays(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in names})
+
+
+def load_synth(data_dir: str | Path | Sequence[str | Path], image_size: int,
+               families: tuple[str, ...] = FAMILIES) -> SynthArrays:
+    """Load one synth dataset, or several concatenated (a list: e.g. faces-train fakes, fakes made
+    from camera-resolution corpora, real generator outputs); crops must already be ``image_size`` px
+    (no silent resampling). Each sample keeps the name of its folder in ``sources``."""
+    if not isinstance(data_dir, (str, Path)):
+        return concat([load_synth(d, image_size, families) for d in data_dir])
     from ..synth import read_manifest
 
     data_dir = Path(data_dir)
     manifest = data_dir / "manifest.csv"
-    digest = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(manifest.read_bytes() + ",".join(families).encode()).hexdigest()[:16]
     cache = data_dir / f".train_cache_{image_size}_{digest}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as z:
-            return SynthArrays(**{k: z[k] for k in z.files})
+            arrays = {k: z[k] for k in z.files if k != "sources"}
+        return SynthArrays(**arrays, sources=np.full(len(arrays["labels"]), data_dir.name))
     rows = read_manifest(manifest)
     n, g = len(rows), image_size // 8
     images = np.empty((n, image_size, image_size, 3), np.uint8)
@@ -66,8 +79,9 @@ def load_synth(data_dir: str | Path, image_size: int, families: tuple[str, ...] 
         fams.append(fam_index[r["family"]])
         splits.append(r["split"])
         groups.append(str(r["identity_group"]))
-    arrays = SynthArrays(images, masks, np.array(labels), np.array(fams), np.array(splits), np.array(groups))
-    np.savez(cache, **{f: getattr(arrays, f) for f in arrays.__dataclass_fields__})
+    arrays = SynthArrays(images, masks, np.array(labels), np.array(fams), np.array(splits), np.array(groups),
+                         np.full(n, data_dir.name))
+    np.savez(cache, **{f: getattr(arrays, f) for f in arrays.__dataclass_fields__ if f != "sources"})
     return arrays
 
 

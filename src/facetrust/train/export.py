@@ -60,8 +60,42 @@ def threshold_interval(reals: np.ndarray, fpr: float, n_boot: int = 2000, seed: 
     return [float(v) for v in np.percentile(boots, [2.5, 97.5])]
 
 
+def onnx_predict(card_path: str | Path, batch: int = 128):
+    """A shipped model (card JSON + its ONNX beside it) as a predict function on uint8 crops, so a
+    candidate and the shipped model are scored on the same validation crops by the same code."""
+    import onnxruntime as ort
+
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text())
+    onnx_path = card_path.with_name(card["onnx_file"])
+    if hashlib.sha256(onnx_path.read_bytes()).hexdigest() != card["sha256"]:
+        raise ValueError(f"{onnx_path}: sha256 differs from its card")
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    names = card.get("output_names", OUTPUT_NAMES)
+
+    def run(images: np.ndarray) -> dict:
+        parts = [sess.run(names, {"image": images[i:i + batch].transpose(0, 3, 1, 2).astype(np.float32)})
+                 for i in range(0, len(images), batch)]
+        return {k: np.concatenate([q[j] for q in parts]) for j, k in enumerate(["logit", "family", "mask", "embedding"])}
+
+    return run, card
+
+
+def per_source_threshold(p: np.ndarray, val, fpr: float, sources: tuple[str, ...]) -> tuple[float, dict]:
+    """The highest of the per-source thresholds at ``fpr``: every genuine validation source in
+    ``sources`` (and the pooled rest) is flagged at most ``fpr`` of the time, so reals that score
+    higher (camera photos, video frames) are not outvoted by many easy small crops."""
+    groups = {src: p[(val.labels == 0) & (val.sources == src)] for src in sources}
+    groups["other"] = p[(val.labels == 0) & ~np.isin(val.sources, list(sources))]
+    groups = {k: v for k, v in groups.items() if v.size}
+    per = {k: threshold_at_fpr(v, fpr) for k, v in groups.items()}
+    t = max(per.values())
+    return t, {k: {"n": int(v.size), "threshold_at_fpr": per[k], "fpr": float((v >= t).mean()),
+                   "bootstrap_ci95": threshold_interval(v, fpr)} for k, v in groups.items()}
+
+
 def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", version: str = "1",
-         threshold_reals: str | Path | None = None) -> Path:
+         threshold_reals: str | Path | None = None, baseline: str | Path | None = None) -> Path:
     """Calibrate ``run_dir/best.pt`` on its validation split and write ``out_dir/{name}.onnx|.json``.
 
     ``threshold_reals``: a synth folder whose genuine validation-split crops join the run's own
@@ -72,7 +106,7 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, cfg, best = load_run_model(run_dir)
     data = load_synth(cfg.data, cfg.image_size)
-    val = data.split("val")
+    val = data.split("val")  # every validation sample: calibration and the threshold use all of them
     out = predict(model, val.images)
     t = fit_temperature(out["logit"], val.labels)
     p = sigmoid(out["logit"].astype(np.float64) / t)  # float64, as at inference (a float32 array would round the threshold)
@@ -81,8 +115,14 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
         extra = extra_validation_reals(threshold_reals, cfg.image_size, set(data.split("train").groups), set(val.groups))
         if len(extra):
             reals = np.concatenate([reals, sigmoid(predict(model, extra)["logit"].astype(np.float64) / t)])
-    threshold = threshold_at_fpr(reals, cfg.val_fpr)
-    metrics = validation_metrics(model, val)
+    deploy = tuple(cfg.deploy_sources)
+    by_source = None
+    if deploy:
+        threshold, by_source = per_source_threshold(p, val, cfg.val_fpr, deploy)
+        threshold = max(threshold, threshold_at_fpr(reals, cfg.val_fpr))
+    else:
+        threshold = threshold_at_fpr(reals, cfg.val_fpr)
+    metrics = validation_metrics(model, val, deploy)
     metrics.update({
         "val_ece_calibrated": M.ece(val.labels, p).ece.value,
         "val_ece_uncalibrated": M.ece(val.labels, sigmoid(out["logit"])).ece.value,
@@ -97,7 +137,9 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
     card = {
         "name": name, "version": version, "backbone": cfg.backbone, "input_size": cfg.image_size,
         "margin": cfg.margin, "families": list(model.families), "temperature": t, "threshold": threshold,
-        "threshold_rule": f"validation false-positive rate {cfg.val_fpr:g} on genuine crops",
+        "threshold_rule": (f"validation false-positive rate {cfg.val_fpr:g} on genuine crops"
+                           + (f", at most that on each genuine source ({', '.join(deploy)}, other)" if deploy else "")),
+        "threshold_by_source": by_source,
         "threshold_reals": {"n": int(reals.size), "extra_from": None if threshold_reals is None else str(threshold_reals),
                             "fpr": float((reals >= threshold).mean()),
                             "bootstrap_ci95": threshold_interval(reals, cfg.val_fpr)},
@@ -107,6 +149,10 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "torch_version": torch.__version__,
     }
+    if baseline is not None:  # the shipped model on the same validation crops, by the same code
+        base_fn, base_card = onnx_predict(baseline)
+        card["baseline"] = {"name": base_card.get("name"), "version": base_card.get("version"),
+                            "validation": validation_metrics(base_fn, val, deploy)}
     card_path = out_dir / f"{name}.json"
     card_path.write_text(json.dumps(card, indent=2))
     return card_path

@@ -11,6 +11,7 @@ import csv
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -52,7 +53,10 @@ def predict(model: ForensicNet, images: np.ndarray, batch: int = 128) -> dict[st
 ROBUST_CONDITIONS = ("jpeg:50", "resize:0.5", "blur:1")
 
 
-def robust_auc(model: ForensicNet, val: SynthArrays, clean_auc: float | None) -> dict:
+PredictFn = Callable[[np.ndarray], dict]
+
+
+def robust_auc(predict_fn: PredictFn, val: SynthArrays, clean_auc: float | None) -> dict:
     """AUC of the validation crops under each of ROBUST_CONDITIONS, and ``val_auc_robust``: the
     mean over clean and those conditions (a checkpoint criterion that rewards invariance)."""
     from ..eval import metrics as M
@@ -62,32 +66,79 @@ def robust_auc(model: ForensicNet, val: SynthArrays, clean_auc: float | None) ->
     for cond in ROBUST_CONDITIONS:
         name, level = robustness.parse_condition(cond)
         images = np.stack([robustness.perturb(im, name, level) for im in val.images])
-        auc = M.roc_auc(val.labels, predict(model, images)["logit"]).value
+        auc = M.roc_auc(val.labels, predict_fn(images)["logit"]).value
         res[f"val_auc_{name}"] = None if auc is None else float(auc)
         aucs.append(res[f"val_auc_{name}"])
     res["val_auc_robust"] = None if None in aucs else float(np.mean(aucs))
     return res
 
 
-def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
+def deploy_reals(val: SynthArrays, deploy_sources: tuple[str, ...]) -> np.ndarray:
+    """Mask of validation reals that look like deployment (camera photos, group photos, video frames)."""
+    return (val.labels == 0) & np.isin(val.sources, list(deploy_sources))
+
+
+def validation_metrics(model_or_predict: "ForensicNet | PredictFn", val: SynthArrays,
+                       deploy_sources: tuple[str, ...] = (), families: tuple[str, ...] = FAMILIES) -> dict:
+    """Every validation figure of a model, from its raw outputs (a torch model, or any function
+    mapping uint8 crops to the same outputs, e.g. a shipped ONNX file's, so two models are compared
+    on the same crops by the same code).
+
+    ``val_auc_deploy``: deployment-like genuine crops (``deploy_sources``) against every validation
+    fake; ``val_auc_select`` = mean(val_auc_robust, val_auc_deploy), the v4 checkpoint criterion."""
     from ..eval import metrics as M
 
-    out = predict(model, val.images)
+    predict_fn = model_or_predict if callable(model_or_predict) and not isinstance(model_or_predict, torch.nn.Module) \
+        else (lambda ims: predict(model_or_predict, ims))
+    out = predict_fn(val.images)
     y, s = val.labels, out["logit"]
     res = {"val_auc": M.roc_auc(y, s).value, "val_ap": M.average_precision(y, s).value, "val_eer": M.eer(y, s).value}
     res = {k: None if v is None else float(v) for k, v in res.items()}
-    res.update(robust_auc(model, val, res["val_auc"]))
+    res.update(robust_auc(predict_fn, val, res["val_auc"]))
     reals = val.families == 0
-    for i, fam in enumerate(FAMILIES[1:], start=1):
+    for i, fam in enumerate(families[1:], start=1):
         sel = reals | (val.families == i)
         res[f"val_auc_{fam}"] = M.roc_auc(y[sel], s[sel]).value
-    res["val_family_top1"] = float((out["family"].argmax(1) == val.families).mean())
+    for src in sorted(set(val.sources)):
+        sel = val.sources == src
+        res[f"val_auc_source_{src}"] = M.roc_auc(y[sel], s[sel]).value
+    if deploy_sources:
+        sel = deploy_reals(val, deploy_sources) | (val.labels == 1)
+        res["val_auc_deploy"] = M.roc_auc(y[sel], s[sel]).value
+        both = (res["val_auc_robust"], res["val_auc_deploy"])
+        res["val_auc_select"] = None if None in both else float(np.mean(both))
+    if out["family"].shape[1] == len(families):
+        res["val_family_top1"] = float((out["family"].argmax(1) == val.families).mean())
+    else:  # a model with another family list (an older card): not comparable
+        res["val_family_top1"] = None
     fake = val.labels == 1
     probs = torch.sigmoid(torch.from_numpy(out["mask"][fake])).numpy()
     ious = [M.mask_iou(p, g / 255.0).value for p, g in zip(probs, val.masks[fake])]
     defined = [v for v in ious if v is not None]  # both masks empty: undefined, left out
     res["val_mask_iou"] = float(np.mean(defined)) if defined else None
     return res
+
+
+def sampling_weights(tr: SynthArrays, source_weights: dict[str, float]) -> np.ndarray | None:
+    """Per-sample draw probabilities from per-folder weights (None: uniform, today's draw)."""
+    if not source_weights:
+        return None
+    w = np.array([float(source_weights.get(s, 1.0)) for s in tr.sources])
+    if np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("source_weights must be >= 0 and not all zero")
+    return w / w.sum()
+
+
+def cap_per_source(val: SynthArrays, limit: int | None, seed: int) -> SynthArrays:
+    """At most ``limit`` validation samples per folder, a seeded subset fixed for the whole run."""
+    if not limit:
+        return val
+    rng = np.random.default_rng([seed, 7])
+    keep = []
+    for src in sorted(set(val.sources)):
+        idx = np.flatnonzero(val.sources == src)
+        keep.append(np.sort(rng.choice(idx, size=min(limit, idx.size), replace=False)))
+    return val.subset(np.concatenate(keep))
 
 
 def lr_factor(step: int, total_steps: int, warmup: float = 0.1, floor: float = 0.02) -> float:
@@ -137,6 +188,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if cfg.holdout_family:  # the held-out family is seen only at test time (train.lofo)
         held = FAMILIES.index(cfg.holdout_family)
         tr, val = (d.subset(np.flatnonzero(d.families != held)) for d in (tr, val))
+    val = cap_per_source(val, cfg.val_max_per_source, cfg.seed)
     if len(val) == 0 or len(np.unique(val.labels)) < 2:
         raise ValueError("the dataset needs a validation split with real and fake samples")
     if set(tr.groups) & set(val.groups):
@@ -169,7 +221,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
         model.train()
         t0, total, n = time.perf_counter(), 0.0, 0
         parts = {"loss_cls": 0.0, "loss_family": 0.0, "loss_mask": 0.0}
-        chosen = rng.permutation(len(tr))[:per_epoch]
+        weights = sampling_weights(tr, cfg.source_weights)
+        chosen = rng.permutation(len(tr))[:per_epoch] if weights is None else \
+            rng.choice(len(tr), size=per_epoch, replace=False, p=weights)
         for b, idx in enumerate(_batches(per_epoch, cfg.batch_size, rng)):
             idx = chosen[idx]
             pairs = [augment(tr.images[i], tr.masks[i], rng, cfg.perturb_prob, cfg.perturb_chain) for i in idx]
@@ -192,7 +246,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
                     f"{n / (time.perf_counter() - t0):.1f} samples/s")
         row = {"epoch": epoch, "train_loss": total / n, **{k: v / n for k, v in parts.items()},
                "train_s": time.perf_counter() - t0}
-        row.update(validation_metrics(model, val))
+        row.update(validation_metrics(model, val, tuple(cfg.deploy_sources)))
         history.append(row)
         score = row[cfg.select_on]
         improved = score is not None and score > best_auc
@@ -209,7 +263,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
             w.writerows(history)
         _plot(history, run / "metrics.png")
         log(f"epoch {epoch}: loss {row['train_loss']:.4f} val_auc {row['val_auc']:.4f} "
-            f"robust {row['val_auc_robust']:.4f} "
-            f"mask_iou {row['val_mask_iou']} family_top1 {row['val_family_top1']:.3f} "
+            f"robust {row['val_auc_robust']:.4f} deploy {row.get('val_auc_deploy')} "
+            f"mask_iou {row['val_mask_iou']} family_top1 {row['val_family_top1']} "
             f"({row['train_s']:.0f}s){' *' if improved else ''}")
     return run / "best.pt"

@@ -14,7 +14,8 @@ from torch import nn
 
 from .backbones import create_backbone
 
-FAMILIES = ("real", "self_blend", "swap", "region_edit", "morph", "inpaint", "resynth")
+# "generated": whole images from a real generator (GAN, diffusion), imported by `facetrust corpus`.
+FAMILIES = ("real", "self_blend", "swap", "region_edit", "morph", "inpaint", "resynth", "generated")
 
 # Each backbone's ImageNet preprocessing, applied inside the network.
 _NORMALISE = {
