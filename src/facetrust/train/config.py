@@ -35,12 +35,13 @@ class TrainConfig:
     holdout_family: str | None = None  # leave-one-family-out: its fakes are kept out of train and val
 
     def __post_init__(self) -> None:
-        from .model import FAMILIES
+        from ..synth.registry import training_families
 
         if self.select_on not in SELECTION_METRICS:
             raise ValueError(f"select_on must be one of {SELECTION_METRICS}, got {self.select_on!r}")
-        if self.holdout_family is not None and self.holdout_family not in FAMILIES[1:]:
-            raise ValueError(f"holdout_family must be one of {FAMILIES[1:]}, got {self.holdout_family!r}")
+        fakes = training_families()[1:]
+        if self.holdout_family is not None and self.holdout_family not in fakes:
+            raise ValueError(f"holdout_family must be one of {fakes}, got {self.holdout_family!r}")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":

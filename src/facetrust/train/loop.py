@@ -18,7 +18,8 @@ import torch.nn.functional as F
 
 from .config import TrainConfig
 from .data import SynthArrays, augment, load_synth
-from .model import FAMILIES, ForensicNet
+from ..synth.registry import training_families
+from .model import ForensicNet
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator | None):
@@ -78,7 +79,7 @@ def validation_metrics(model: ForensicNet, val: SynthArrays) -> dict:
     res = {k: None if v is None else float(v) for k, v in res.items()}
     res.update(robust_auc(model, val, res["val_auc"]))
     reals = val.families == 0
-    for i, fam in enumerate(FAMILIES[1:], start=1):
+    for i, fam in enumerate(model.families[1:], start=1):
         sel = reals | (val.families == i)
         res[f"val_auc_{fam}"] = M.roc_auc(y[sel], s[sel]).value
     res["val_family_top1"] = float((out["family"].argmax(1) == val.families).mean())
@@ -132,16 +133,17 @@ def train(cfg: TrainConfig, log=print) -> Path:
     run = cfg.run_dir
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    data = load_synth(cfg.data, cfg.image_size)
+    families = training_families()  # one list for the data's family indices and the model's head
+    data = load_synth(cfg.data, cfg.image_size, families)
     tr, val = data.split("train"), data.split("val")
     if cfg.holdout_family:  # the held-out family is seen only at test time (train.lofo)
-        held = FAMILIES.index(cfg.holdout_family)
+        held = families.index(cfg.holdout_family)
         tr, val = (d.subset(np.flatnonzero(d.families != held)) for d in (tr, val))
     if len(val) == 0 or len(np.unique(val.labels)) < 2:
         raise ValueError("the dataset needs a validation split with real and fake samples")
     if set(tr.groups) & set(val.groups):
         raise ValueError("train and validation share identities: regenerate the data with identity splits")
-    model = ForensicNet(cfg.backbone, cfg.image_size)
+    model = ForensicNet(cfg.backbone, cfg.image_size, families)
     if cfg.freeze_early:
         model.freeze_early()
     head_params = [p for n, p in model.named_parameters() if not n.startswith("backbone.") and p.requires_grad]
@@ -199,7 +201,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
         if improved:
             best_auc = float(score)  # best value of cfg.select_on so far
             _save(run / "best.pt", {"model": model.state_dict(), "epoch": epoch, "val_auc": row["val_auc"],
-                                    cfg.select_on: best_auc, "config": json.dumps(cfg.to_dict())})
+                                    cfg.select_on: best_auc, "config": json.dumps(cfg.to_dict()),
+                                    "families": list(families)})
         _save(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                      "torch_rng": torch.get_rng_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
                      "epoch": epoch, "history": json.dumps(history), "best_auc": best_auc})

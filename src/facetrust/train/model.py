@@ -12,9 +12,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..synth.registry import training_families
 from .backbones import create_backbone
 
-FAMILIES = ("real", "self_blend", "swap", "region_edit", "morph", "inpaint", "resynth")
+
+def __getattr__(name: str):
+    # FAMILIES is read from the synth registry when asked, so a family registered after this module
+    # was imported is trainable at once: ("real", *forgery families in family-head order).
+    if name == "FAMILIES":
+        return training_families()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # Each backbone's ImageNet preprocessing, applied inside the network.
 _NORMALISE = {
@@ -29,12 +36,13 @@ class ForensicNet(nn.Module):
         self,
         backbone: str = "efficientnet_lite0",
         image_size: int = 128,
-        families: tuple[str, ...] = FAMILIES,
+        families: tuple[str, ...] | None = None,  # None: every registered synth family
         pretrained: bool = True,
         width: int = 64,
         dropout: float = 0.2,
     ):
         super().__init__()
+        families = training_families() if families is None else families
         self.backbone_name, self.image_size, self.families = backbone, image_size, tuple(families)
         self.backbone = create_backbone(backbone, image_size, pretrained)
         mean, std = _NORMALISE[backbone]
