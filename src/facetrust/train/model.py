@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..synth.registry import training_families
-from .backbones import create_backbone
+from .backbones import backbone_normalisation, create_backbone
 
 
 def __getattr__(name: str):
@@ -22,13 +22,6 @@ def __getattr__(name: str):
     if name == "FAMILIES":
         return training_families()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-# Each backbone's ImageNet preprocessing, applied inside the network.
-_NORMALISE = {
-    "efficientnet_lite0": ((127.0, 127.0, 127.0), (128.0, 128.0, 128.0)),
-    "efficientnet_lite1": ((127.0, 127.0, 127.0), (128.0, 128.0, 128.0)),
-    "mobilenet_v2": ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
-}
 
 
 class ForensicNet(nn.Module):
@@ -45,7 +38,7 @@ class ForensicNet(nn.Module):
         families = training_families() if families is None else families
         self.backbone_name, self.image_size, self.families = backbone, image_size, tuple(families)
         self.backbone = create_backbone(backbone, image_size, pretrained)
-        mean, std = _NORMALISE[backbone]
+        mean, std = backbone_normalisation(backbone)  # the backbone's ImageNet preprocessing
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         c8, c16, c32 = self.backbone.channels
