@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 import threading
 import types
 import warnings
@@ -42,9 +43,12 @@ class Entry(Generic[T]):
 
     @property
     def summary(self) -> str:
-        """``metadata["summary"]``, else the first line of the object's docstring."""
-        text = self.metadata.get("summary") or (getattr(self.obj, "__doc__", None) or "")
-        return text.strip().splitlines()[0].strip() if text.strip() else ""
+        """``metadata["summary"]``, else the first line of the object's docstring, else its module's."""
+        module = sys.modules.get(self.module)
+        for text in (self.metadata.get("summary"), getattr(self.obj, "__doc__", None), getattr(module, "__doc__", None)):
+            if text and text.strip():
+                return text.strip().splitlines()[0].strip()
+        return ""
 
 
 class Registry(Generic[T]):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DetectorError, WeightIntegrityError
+from ..errors import DetectorError, ModelCardError, WeightIntegrityError
 from ..faces.align import CropSpec
 from .base import Detector, DetectorInfo, DetectorOutput, register_detector
 
@@ -32,21 +32,21 @@ def is_model_card(name: str | os.PathLike) -> bool:
 def load_card(card_path: str | Path) -> dict:
     card_path = Path(card_path)
     if not card_path.exists():
-        raise DetectorError(f"model card {card_path} is missing")
+        raise ModelCardError(f"model card {card_path} is missing")
     try:
         card = json.loads(card_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DetectorError(f"model card {card_path} cannot be read: {exc}") from exc
+        raise ModelCardError(f"model card {card_path} cannot be read: {exc}") from exc
     missing = [k for k in CARD_KEYS if k not in card] if isinstance(card, dict) else list(CARD_KEYS)
     if missing:
-        raise DetectorError(f"{card_path} is not a ForensicNet model card (no {', '.join(missing)})")
+        raise ModelCardError(f"{card_path} is not a ForensicNet model card (no {', '.join(missing)})")
     return card
 
 
 def verified_onnx_bytes(card: dict, card_path: Path) -> bytes:
     onnx_path = card_path.parent / card["onnx_file"]
     if not onnx_path.exists():
-        raise DetectorError(f"weight file {onnx_path} is missing")
+        raise ModelCardError(f"weight file {onnx_path} (named by the card) is missing")
     data = onnx_path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != card["sha256"]:
