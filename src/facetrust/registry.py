@@ -130,11 +130,15 @@ class Registry(Generic[T]):
             if self._discovered:
                 return
             self._discovered = True  # before importing: the modules' own register calls re-enter
-            for package in self.packages:
-                pkg = importlib.import_module(package)
-                for mod in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
-                    if not mod.name.startswith("_"):
-                        importlib.import_module(f"{package}.{mod.name}")
+            try:
+                for package in self.packages:
+                    pkg = importlib.import_module(package)
+                    for mod in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
+                        if not mod.name.startswith("_"):
+                            importlib.import_module(f"{package}.{mod.name}")
+            except BaseException:
+                self._discovered = False  # a built-in failing to import is an error every time, not once
+                raise
             if self.entry_point_group:
                 self._load_entry_points()
 
