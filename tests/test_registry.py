@@ -45,7 +45,9 @@ def test_register_aliases_metadata_and_errors():
 def test_discovery_imports_every_public_module_of_the_package_once(tmp_path, monkeypatch):
     pkg = tmp_path / "ft_disc_pkg"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("from facetrust.registry import Registry\nREG = Registry('thing', packages=('ft_disc_pkg',))\n")
+    (pkg / "__init__.py").write_text(
+        "from facetrust.registry import Registry\nREG = Registry('thing', packages=('ft_disc_pkg',))\n"
+    )
     for mod in ("alpha", "beta"):
         (pkg / f"{mod}.py").write_text(f"from . import REG\nREG.add({mod!r}, {mod!r})\n")
     (pkg / "_helper.py").write_text("raise RuntimeError('helpers are not imported by discovery')\n")

