@@ -60,3 +60,9 @@ class WeightIntegrityError(DetectorError):
     """A weight file failed its sha256 check: never run a partial or tampered model."""
 
     code = "weight_integrity"
+
+
+class ModelCardError(DetectorError, ValueError):
+    """A model card path that is missing, unreadable or not in the ForensicNet card format."""
+
+    code = "model_card"

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-GENERATED = "generated"
+GENERATED = "generated"  # the synth family of imported generator outputs (synth/families/generated.py)
 FULL_MASK = "masks/full.png"
 
 

@@ -11,7 +11,7 @@ Definitions used throughout:
 * **calibration**: a logistic model ``p = sigmoid(b + sum_i w_i (x_i - mean_i) / scale_i)`` over
   named evidence values (the fit data's fake fraction when a face is too small to measure), with
   parameters read from ``cue_calibration.json`` (written by ``python -m
-  facetrust.detectors.fit_cues``). A missing or stale file raises: a cue never guesses.
+  facetrust.train.fit_cues``). A missing or stale file raises: a cue never guesses.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ class LogisticCalibration:
 def read_calibration_file(path: Path = CALIBRATION_PATH) -> dict:
     if not path.is_file():
         raise DetectorError(
-            f"cue calibration file {path} is missing; run `python -m facetrust.detectors.fit_cues` "
+            f"cue calibration file {path} is missing; run `python -m facetrust.train.fit_cues` "
             "to fit it on faces-train (the cue detectors refuse to guess uncalibrated)"
         )
     try:
@@ -221,7 +221,7 @@ def _load_cached(name: str, version: str, path: str, mtime: float) -> LogisticCa
     if entry.get("version") != version:
         raise DetectorError(
             f"calibration of {name!r} in {path} is for version {entry.get('version')!r}, "
-            f"the detector is {version!r}; refit with `python -m facetrust.detectors.fit_cues`"
+            f"the detector is {version!r}; refit with `python -m facetrust.train.fit_cues`"
         )
     n = len(entry["features"])
     if not all(len(entry[k]) == n for k in ("mean", "scale", "coef")):

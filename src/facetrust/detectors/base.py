@@ -1,4 +1,4 @@
-"""The one detector contract and its registry.
+"""The one detector contract and its registry (creation by name or model card: :mod:`.catalog`).
 
 Every forensic detector, training-free cue or trained network, takes aligned face crops (plus the
 full frame for context-aware cues) and returns, per crop, a fake probability with optional heatmap,
@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import UnknownDetectorError
 from ..faces.align import CropSpec
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -75,49 +76,13 @@ class Detector(ABC):
         return f"{type(self).__name__}(name={self.info.name!r}, version={self.info.version!r})"
 
 
-_REGISTRY: dict[str, Callable[..., Detector]] = {}
-_ENTRY_POINTS_LOADED = False
+# Every module of this package is imported on first use (so a new detector is one new file here),
+# and installed packages add theirs through the ``facetrust.detectors`` entry-point group.
+DETECTORS: Registry[Callable[..., Detector]] = Registry(
+    "detector", packages=("facetrust.detectors",), entry_point_group="facetrust.detectors", error=UnknownDetectorError
+)
 
 
-def register_detector(name: str) -> Callable[[Callable[..., Detector]], Callable[..., Detector]]:
+def register_detector(name: str, **metadata) -> Callable[[Callable[..., Detector]], Callable[..., Detector]]:
     """Decorator registering a detector class or factory under ``name``."""
-
-    def wrap(factory: Callable[..., Detector]) -> Callable[..., Detector]:
-        if name in _REGISTRY and _REGISTRY[name] is not factory:
-            raise ValueError(f"detector {name!r} is already registered")
-        _REGISTRY[name] = factory
-        return factory
-
-    return wrap
-
-
-def _load_builtin_and_plugins() -> None:
-    global _ENTRY_POINTS_LOADED
-    from . import builtin  # noqa: F401  (registers the shipped detectors)
-
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="facetrust.detectors"):
-        if ep.name not in _REGISTRY:
-            _REGISTRY[ep.name] = ep.load()
-
-
-def available_detectors() -> list[str]:
-    _load_builtin_and_plugins()
-    return sorted(_REGISTRY)
-
-
-def create_detector(name: str, **kwargs) -> Detector:
-    """Instantiate a registered detector by name (timm-style ``create_model``)."""
-    _load_builtin_and_plugins()
-    if name not in _REGISTRY:
-        raise UnknownDetectorError(
-            f"unknown detector {name!r}; available: {', '.join(sorted(_REGISTRY)) or 'none'}"
-        )
-    det = _REGISTRY[name](**kwargs)
-    if not isinstance(det, Detector):
-        raise TypeError(f"factory for {name!r} returned {type(det).__name__}, not a Detector")
-    return det
+    return DETECTORS.register(name, **metadata)

@@ -14,24 +14,39 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DetectorError, WeightIntegrityError
+from ..errors import DetectorError, ModelCardError, WeightIntegrityError
 from ..faces.align import CropSpec
 from .base import Detector, DetectorInfo, DetectorOutput, register_detector
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# What the detector needs from a card written by ``facetrust ship`` (facetrust.train.export).
+CARD_KEYS = ("version", "backbone", "input_size", "margin", "families", "temperature", "threshold",
+             "onnx_file", "sha256")
+
+
+def is_model_card(name: str | os.PathLike) -> bool:
+    """True when a detector name is a path to a model card (``*.json``) rather than a registered name."""
+    return str(name).lower().endswith(".json")
 
 
 def load_card(card_path: str | Path) -> dict:
     card_path = Path(card_path)
     if not card_path.exists():
-        raise DetectorError(f"model card {card_path} is missing")
-    return json.loads(card_path.read_text())
+        raise ModelCardError(f"model card {card_path} is missing")
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelCardError(f"model card {card_path} cannot be read: {exc}") from exc
+    missing = [k for k in CARD_KEYS if k not in card] if isinstance(card, dict) else list(CARD_KEYS)
+    if missing:
+        raise ModelCardError(f"{card_path} is not a ForensicNet model card (no {', '.join(missing)})")
+    return card
 
 
 def verified_onnx_bytes(card: dict, card_path: Path) -> bytes:
     onnx_path = card_path.parent / card["onnx_file"]
     if not onnx_path.exists():
-        raise DetectorError(f"weight file {onnx_path} is missing")
+        raise ModelCardError(f"weight file {onnx_path} (named by the card) is missing")
     data = onnx_path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != card["sha256"]:
@@ -59,6 +74,8 @@ def _session(model_bytes: bytes, threads: int):
 
 @register_detector("forensicnet")
 class ForensicNetDetector(Detector):
+    """facetrust's trained network; ``card_path`` runs any model shipped in its format."""
+
     def __init__(self, card_path: str | Path | None = None, threads: int | None = None):
         card_path = Path(card_path) if card_path else MODELS_DIR / "forensicnet.json"
         self.card = load_card(card_path)
@@ -67,7 +84,8 @@ class ForensicNetDetector(Detector):
         self.temperature = float(self.card["temperature"])
         self.families = tuple(self.card["families"])
         self.info = DetectorInfo(
-            name="forensicnet",
+            # a shipped model is reported under its card's name (the file name for a card without one)
+            name=str(self.card.get("name") or card_path.stem),
             version=str(self.card["version"]),
             crop=CropSpec(int(self.card["input_size"]), float(self.card["margin"])),
             catches="face swaps, blends, partial edits, morphs, inpainting, decoder re-synthesis (trained on "

@@ -72,7 +72,47 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     q.add_argument("--html", metavar="OUT", help="also write an HTML table")
     q.add_argument("--csv", metavar="OUT", help="also write a CSV table")
     q.set_defaults(func=cmd_leaderboard)
+
+    d = subparsers.add_parser("datasets", help="list the dataset adapters (names, aliases, layout detection)")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_datasets)
+    r = subparsers.add_parser("protocols", help="list the evaluation protocols")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_protocols)
     return p
+
+
+def dataset_rows() -> list[dict]:
+    from .adapters import DATASET_ADAPTERS
+
+    return [
+        {
+            "name": e.name,
+            "aliases": list(e.aliases),
+            "detected": e.metadata.get("detect") is not None,
+            "detect_order": e.metadata.get("detect_order") if e.metadata.get("detect") else None,
+            "location": e.metadata.get("target", "root") + (" (optional)" if e.metadata.get("target_optional") else ""),
+            "module": e.module,
+            "summary": e.summary,
+        }
+        for e in DATASET_ADAPTERS.entries()
+    ]
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from ..listing import print_listing
+
+    return print_listing("facetrust dataset adapters", dataset_rows(), args.json,
+                         columns=("name", "aliases", "detect_order", "summary"))
+
+
+def cmd_protocols(args: argparse.Namespace) -> int:
+    from ..listing import print_listing
+    from .protocols import PROTOCOL_REGISTRY
+
+    rows = [{"name": e.name, "aliases": list(e.aliases), "description": e.metadata["description"], "module": e.module}
+            for e in PROTOCOL_REGISTRY.entries()]
+    return print_listing("facetrust evaluation protocols", rows, args.json, columns=("name", "aliases", "description"))
 
 
 def _print_summary(console, run) -> None:

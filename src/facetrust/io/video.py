@@ -76,7 +76,7 @@ def _open_container(path: os.PathLike | str):
     try:
         return av.open(str(p), mode="r", metadata_errors="ignore")
     except av.FFmpegError as exc:
-        from .sources import sniff_media_type
+        from .sniff import sniff_media_type
 
         if sniff_media_type(p) == "video":
             raise CorruptMediaError(f"{p}: damaged or truncated video container ({exc})") from None

@@ -10,12 +10,21 @@ Python API::
     summary = generate("faces-train", "out", families=("self_blend", "swap", "perturb"), per_face=2)
 """
 
-from .registry import Family, available_families, forgery_families, get_family, register_family
+from .registry import (
+    SYNTH_FAMILIES,
+    Family,
+    available_families,
+    forgery_families,
+    get_family,
+    register_family,
+    training_families,
+)
 from .splits import SplitPolicy
 from .types import FaceSource, SkipSample, SynthResult
 from .writer import RunSummary, SynthConfig, generate, prepare_sources, read_manifest
 
 __all__ = [
+    "SYNTH_FAMILIES",
     "FaceSource",
     "Family",
     "RunSummary",
@@ -30,4 +39,5 @@ __all__ = [
     "prepare_sources",
     "read_manifest",
     "register_family",
+    "training_families",
 ]

@@ -44,7 +44,37 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=run)
+    q = subparsers.add_parser("families", help="list the synthesis families (registered; trainable ones marked)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=list_families)
     return p
+
+
+def family_rows() -> list[dict]:
+    """One row per registered family: what it makes and whether ``facetrust train`` learns it."""
+    from .registry import SYNTH_FAMILIES, training_families
+
+    heads = training_families()
+    return [
+        {
+            "name": e.name,
+            "kind": ("post-processing" if e.obj.label != 1 else
+                     "forgery" if e.obj.synthesised else "imported (facetrust corpus)"),
+            "partner": e.obj.partner,
+            "trainable": e.name in heads,
+            "options": dict(e.obj.defaults),
+            "module": e.module,
+            "summary": e.summary,
+        }
+        for e in SYNTH_FAMILIES.entries()
+    ]
+
+
+def list_families(args: argparse.Namespace) -> int:
+    from ..listing import print_listing
+
+    return print_listing("facetrust synthesis families", family_rows(), args.json,
+                         columns=("name", "kind", "partner", "trainable", "summary"))
 
 
 def _pins(values: list[str] | None) -> dict[str, str]:

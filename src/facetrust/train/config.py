@@ -43,14 +43,15 @@ class TrainConfig:
     val_max_per_source: int | None = None  # a fixed seeded subset of each folder's validation split (speed)
 
     def __post_init__(self) -> None:
-        from .model import FAMILIES
+        from ..synth.registry import training_families
 
         if self.select_on == "val_auc_select" and not self.deploy_sources:
             raise ValueError("select_on val_auc_select needs deploy_sources (the deployment-like genuine folders)")
         if self.select_on not in SELECTION_METRICS:
             raise ValueError(f"select_on must be one of {SELECTION_METRICS}, got {self.select_on!r}")
-        if self.holdout_family is not None and self.holdout_family not in FAMILIES[1:]:
-            raise ValueError(f"holdout_family must be one of {FAMILIES[1:]}, got {self.holdout_family!r}")
+        fakes = training_families()[1:]
+        if self.holdout_family is not None and self.holdout_family not in fakes:
+            raise ValueError(f"holdout_family must be one of {fakes}, got {self.holdout_family!r}")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":

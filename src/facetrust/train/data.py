@@ -14,7 +14,6 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .model import FAMILIES
 
 
 @dataclass
@@ -22,7 +21,7 @@ class SynthArrays:
     images: np.ndarray  # (N, S, S, 3) uint8 RGB
     masks: np.ndarray  # (N, S/8, S/8) uint8, soft mask * 255 at the mask head's resolution
     labels: np.ndarray  # (N,) int64, 1 = fake
-    families: np.ndarray  # (N,) int64 index into FAMILIES
+    families: np.ndarray  # (N,) int64 index into the family list it was loaded with
     splits: np.ndarray  # (N,) str
     groups: np.ndarray  # (N,) str identity group (for identity-disjoint checks)
     sources: np.ndarray  # (N,) str: name of the synth folder the sample came from (per-source metrics)
@@ -43,17 +42,23 @@ def concat(parts: Sequence[SynthArrays]) -> SynthArrays:
 
 
 def load_synth(data_dir: str | Path | Sequence[str | Path], image_size: int,
-               families: tuple[str, ...] = FAMILIES) -> SynthArrays:
+               families: tuple[str, ...] | None = None) -> SynthArrays:
     """Load one synth dataset, or several concatenated (a list: e.g. faces-train fakes, fakes made
     from camera-resolution corpora, real generator outputs); crops must already be ``image_size`` px
-    (no silent resampling). Each sample keeps the name of its folder in ``sources``."""
+    (no silent resampling). Each sample keeps the name of its folder in ``sources``.
+
+    ``families`` (default: ``("real", *every registered forgery family)``) maps each row's family to
+    its index, the order of the model's family head."""
+    from ..synth import read_manifest, training_families
+
+    families = training_families() if families is None else tuple(families)
     if not isinstance(data_dir, (str, Path)):
         return concat([load_synth(d, image_size, families) for d in data_dir])
-    from ..synth import read_manifest
 
     data_dir = Path(data_dir)
     manifest = data_dir / "manifest.csv"
-    digest = hashlib.sha256(manifest.read_bytes() + ",".join(families).encode()).hexdigest()[:16]
+    # the family list is part of the key: the cached family indices are positions in it
+    digest = hashlib.sha256(manifest.read_bytes() + "\n".join(families).encode()).hexdigest()[:16]
     cache = data_dir / f".train_cache_{image_size}_{digest}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as z:

@@ -26,7 +26,8 @@ OUTPUT_NAMES = ["logit", "family_logits", "mask_logits", "embedding"]
 def load_run_model(run_dir: Path) -> tuple[ForensicNet, TrainConfig, dict]:
     best = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     cfg = TrainConfig(**json.loads(best["config"]))
-    model = ForensicNet(cfg.backbone, cfg.image_size, pretrained=False)
+    families = tuple(best["families"]) if "families" in best else None  # older runs: the registry's
+    model = ForensicNet(cfg.backbone, cfg.image_size, families, pretrained=False)
     model.load_state_dict(best["model"], strict=True)
     return model.eval(), cfg, best
 
@@ -105,7 +106,7 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     model, cfg, best = load_run_model(run_dir)
-    data = load_synth(cfg.data, cfg.image_size)
+    data = load_synth(cfg.data, cfg.image_size, model.families)
     val = data.split("val")  # every validation sample: calibration and the threshold use all of them
     out = predict(model, val.images)
     t = fit_temperature(out["logit"], val.labels)
@@ -152,7 +153,7 @@ def ship(run_dir: str | Path, out_dir: str | Path, name: str = "forensicnet", ve
     if baseline is not None:  # the shipped model on the same validation crops, by the same code
         base_fn, base_card = onnx_predict(baseline)
         card["baseline"] = {"name": base_card.get("name"), "version": base_card.get("version"),
-                            "validation": validation_metrics(base_fn, val, deploy)}
+                            "validation": validation_metrics(base_fn, val, deploy, model.families)}
     card_path = out_dir / f"{name}.json"
     card_path.write_text(json.dumps(card, indent=2))
     return card_path

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import TrainConfig
-from .model import FAMILIES
+from ..synth.registry import training_families
 
 
 def test_family_aucs(run_dir: Path, data_dir: str | None = None) -> dict[str, float | None]:
@@ -28,17 +28,17 @@ def test_family_aucs(run_dir: Path, data_dir: str | None = None) -> dict[str, fl
     from .loop import predict
 
     model, cfg, _ = load_run_model(Path(run_dir))
-    test = load_synth(data_dir or cfg.data, cfg.image_size).split("test")
+    test = load_synth(data_dir or cfg.data, cfg.image_size, model.families).split("test")
     scores = predict(model, test.images)["logit"]
     reals = test.families == 0
     out: dict[str, float | None] = {"all": M.roc_auc(test.labels, scores).value}
-    for i, fam in enumerate(FAMILIES[1:], start=1):
+    for i, fam in enumerate(model.families[1:], start=1):
         sel = reals | (test.families == i)
         out[fam] = M.roc_auc(test.labels[sel], scores[sel]).value
     return {k: None if v is None else float(v) for k, v in out.items()}
 
 
-def run_lofo(cfg: TrainConfig, families: tuple[str, ...] = FAMILIES[1:], log=print) -> list[dict]:
+def run_lofo(cfg: TrainConfig, families: tuple[str, ...] | None = None, log=print) -> list[dict]:
     """Train (or resume) the reference and one fold per family; returns and writes the table."""
     from .loop import train
 
@@ -46,7 +46,7 @@ def run_lofo(cfg: TrainConfig, families: tuple[str, ...] = FAMILIES[1:], log=pri
     train(ref_cfg, log=log)
     reference = test_family_aucs(ref_cfg.run_dir)
     rows = []
-    for fam in families:
+    for fam in training_families()[1:] if families is None else families:
         fold = dataclasses.replace(cfg, name=f"{cfg.name}_without_{fam}", holdout_family=fam)
         train(fold, log=log)
         aucs = test_family_aucs(fold.run_dir)

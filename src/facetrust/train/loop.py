@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 from .config import TrainConfig
 from .data import SynthArrays, augment, load_synth
-from .model import FAMILIES, ForensicNet
+from ..synth.registry import training_families
+from .model import ForensicNet
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator | None):
@@ -79,7 +80,7 @@ def deploy_reals(val: SynthArrays, deploy_sources: tuple[str, ...]) -> np.ndarra
 
 
 def validation_metrics(model_or_predict: "ForensicNet | PredictFn", val: SynthArrays,
-                       deploy_sources: tuple[str, ...] = (), families: tuple[str, ...] = FAMILIES) -> dict:
+                       deploy_sources: tuple[str, ...] = (), families: tuple[str, ...] | None = None) -> dict:
     """Every validation figure of a model, from its raw outputs (a torch model, or any function
     mapping uint8 crops to the same outputs, e.g. a shipped ONNX file's, so two models are compared
     on the same crops by the same code).
@@ -88,8 +89,13 @@ def validation_metrics(model_or_predict: "ForensicNet | PredictFn", val: SynthAr
     fake; ``val_auc_select`` = mean(val_auc_robust, val_auc_deploy), the v4 checkpoint criterion."""
     from ..eval import metrics as M
 
-    predict_fn = model_or_predict if callable(model_or_predict) and not isinstance(model_or_predict, torch.nn.Module) \
-        else (lambda ims: predict(model_or_predict, ims))
+    if isinstance(model_or_predict, torch.nn.Module):
+        model = model_or_predict
+        predict_fn = lambda ims: predict(model, ims)  # noqa: E731
+        families = model.families if families is None else families
+    else:
+        predict_fn = model_or_predict
+    families = training_families() if families is None else tuple(families)
     out = predict_fn(val.images)
     y, s = val.labels, out["logit"]
     res = {"val_auc": M.roc_auc(y, s).value, "val_ap": M.average_precision(y, s).value, "val_eer": M.eer(y, s).value}
@@ -183,17 +189,18 @@ def train(cfg: TrainConfig, log=print) -> Path:
     run = cfg.run_dir
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    data = load_synth(cfg.data, cfg.image_size)
+    families = training_families()  # one list for the data's family indices and the model's head
+    data = load_synth(cfg.data, cfg.image_size, families)
     tr, val = data.split("train"), data.split("val")
     if cfg.holdout_family:  # the held-out family is seen only at test time (train.lofo)
-        held = FAMILIES.index(cfg.holdout_family)
+        held = families.index(cfg.holdout_family)
         tr, val = (d.subset(np.flatnonzero(d.families != held)) for d in (tr, val))
     val = cap_per_source(val, cfg.val_max_per_source, cfg.seed)
     if len(val) == 0 or len(np.unique(val.labels)) < 2:
         raise ValueError("the dataset needs a validation split with real and fake samples")
     if set(tr.groups) & set(val.groups):
         raise ValueError("train and validation share identities: regenerate the data with identity splits")
-    model = ForensicNet(cfg.backbone, cfg.image_size)
+    model = ForensicNet(cfg.backbone, cfg.image_size, families)
     if cfg.freeze_early:
         model.freeze_early()
     head_params = [p for n, p in model.named_parameters() if not n.startswith("backbone.") and p.requires_grad]
@@ -253,7 +260,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
         if improved:
             best_auc = float(score)  # best value of cfg.select_on so far
             _save(run / "best.pt", {"model": model.state_dict(), "epoch": epoch, "val_auc": row["val_auc"],
-                                    cfg.select_on: best_auc, "config": json.dumps(cfg.to_dict())})
+                                    cfg.select_on: best_auc, "config": json.dumps(cfg.to_dict()),
+                                    "families": list(families)})
         _save(last, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                      "torch_rng": torch.get_rng_state(), "numpy_rng": json.dumps(rng.bit_generator.state),
                      "epoch": epoch, "history": json.dumps(history), "best_auc": best_auc})

@@ -12,17 +12,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbones import create_backbone
+from ..synth.registry import training_families
+from .backbones import backbone_normalisation, create_backbone
 
-# "generated": whole images from a real generator (GAN, diffusion), imported by `facetrust corpus`.
-FAMILIES = ("real", "self_blend", "swap", "region_edit", "morph", "inpaint", "resynth", "generated")
 
-# Each backbone's ImageNet preprocessing, applied inside the network.
-_NORMALISE = {
-    "efficientnet_lite0": ((127.0, 127.0, 127.0), (128.0, 128.0, 128.0)),
-    "efficientnet_lite1": ((127.0, 127.0, 127.0), (128.0, 128.0, 128.0)),
-    "mobilenet_v2": ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375)),
-}
+def __getattr__(name: str):
+    # FAMILIES is read from the synth registry when asked, so a family registered after this module
+    # was imported is trainable at once: ("real", *forgery families in family-head order).
+    if name == "FAMILIES":
+        return training_families()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ForensicNet(nn.Module):
@@ -30,15 +29,16 @@ class ForensicNet(nn.Module):
         self,
         backbone: str = "efficientnet_lite0",
         image_size: int = 128,
-        families: tuple[str, ...] = FAMILIES,
+        families: tuple[str, ...] | None = None,  # None: every registered synth family
         pretrained: bool = True,
         width: int = 64,
         dropout: float = 0.2,
     ):
         super().__init__()
+        families = training_families() if families is None else families
         self.backbone_name, self.image_size, self.families = backbone, image_size, tuple(families)
         self.backbone = create_backbone(backbone, image_size, pretrained)
-        mean, std = _NORMALISE[backbone]
+        mean, std = backbone_normalisation(backbone)  # the backbone's ImageNet preprocessing
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         c8, c16, c32 = self.backbone.channels

@@ -1,4 +1,4 @@
-"""Core dataset types shared by every adapter (kept here so adapters never import the registry)."""
+"""Core dataset types shared by every adapter (the registry itself is in :mod:`._registry`)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ._core import VIDEO_EXTS, Dataset, Sample, iter_images
+from ._registry import register_adapter
 
 # folder -> (label, kind)
 CELEBDF_FOLDERS = {"Celeb-real": (0, "real"), "YouTube-real": (0, "real"), "Celeb-synthesis": (1, "face-swap")}
@@ -36,6 +37,9 @@ def _identity(folder: str, stem: str) -> dict[str, Any]:
     return {}
 
 
+@register_adapter("celebdf", aliases=("celeb-df", "celeb-df-v2", "celebdf-v2", "cdf"), detect_order=30,
+                  detect=lambda layout: "Celeb-synthesis" in layout.children or TEST_LIST in layout.children,
+                  summary="Celeb-DF (v2): Celeb-real/, YouTube-real/, Celeb-synthesis/ and the test list")
 def load_celebdf(
     root: str | os.PathLike,
     *,

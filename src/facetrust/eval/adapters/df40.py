@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 from ._core import Dataset, Sample, media_type_of, sequence_dirs, sequence_samples
+from ._registry import Layout, register_adapter
+from .generic import has_nested_label_dirs
 
 _FAMILIES = {
     "face-swap": "faceswap fsgan simswap inswap inswapper blendface uniface mobileswap e4s facedancer deepfacelab",
@@ -39,6 +41,13 @@ def df40_family(method: str) -> str:
     return DF40_FAMILY.get(_norm(method), "fake")
 
 
+def _detect(layout: Layout) -> bool:
+    # two or more method folders; method folders that hold real/ fake/ are a category tree (folder)
+    return sum(_norm(c) in DF40_FAMILY for c in layout.children) >= 2 and not has_nested_label_dirs(layout)
+
+
+@register_adapter("df40", detect=_detect, detect_order=70,
+                  summary="DF40: one folder per forgery method (40 methods) of face frames")
 def load_df40(root: str | os.PathLike, *, per_frame: bool = False, name: str | None = None) -> Dataset:
     """DF40. ASSUMED layout (see module docstring)::
 

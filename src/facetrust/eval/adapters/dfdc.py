@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ._core import Dataset, Sample, media_type_or_skip
+from ._registry import Layout, register_adapter
 
 _DFDC_LABELS = {"FAKE": 1, "REAL": 0}
 
@@ -17,6 +18,15 @@ def _metadata_files(r: Path) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
+def _detect(layout: Layout) -> bool:
+    p = layout.path
+    return not layout.is_file and (
+        (p / "metadata.json").is_file() or any((p / c / "metadata.json").is_file() for c in layout.children)
+    )
+
+
+@register_adapter("dfdc", detect=_detect, detect_order=40,
+                  summary="DFDC: metadata.json (in the folder or its parts) labelling each video")
 def load_dfdc(root: str | os.PathLike, *, split: str | None = None, name: str | None = None) -> Dataset:
     """DFDC. Expected layout (the Kaggle training parts; root itself may be one part)::
 

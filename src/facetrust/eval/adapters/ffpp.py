@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ._core import VIDEO_EXTS, Dataset, Sample, iter_images
+from ._registry import register_adapter
 
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
 FFPP_FAMILY = {
@@ -53,6 +54,9 @@ def _items(folder: Path, media: str) -> list[tuple[Path, str]]:
     return [(p, "frames") for p in sorted(folder.iterdir()) if p.is_dir() and any(True for _ in iter_images(p))]
 
 
+@register_adapter("ffpp", aliases=("ff++", "faceforensics++", "faceforensics"), detect_order=20,
+                  detect=lambda layout: bool({"original_sequences", "manipulated_sequences"} & layout.children),
+                  summary="FaceForensics++: original_sequences/ and manipulated_sequences/, official splits")
 def load_ffpp(
     root: str | os.PathLike,
     *,

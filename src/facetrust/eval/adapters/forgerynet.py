@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._core import Dataset, Sample, media_type_or_skip, parse_label, split_from_name
+from ._registry import Layout, register_adapter
 
 
 def _find_lists(r: Path) -> list[Path]:
@@ -53,6 +54,14 @@ def _parse_video_line(tok: list[str]) -> tuple[str, list[list[int]], list[list[A
     return video, fake, every, labels
 
 
+def _detect(layout: Layout) -> bool:
+    return "spatial_localize" in layout.children or any(
+        "image_list" in n.lower() or "video_list" in n.lower() for n in layout.children
+    )
+
+
+@register_adapter("forgerynet", detect=_detect, detect_order=60,
+                  summary="ForgeryNet: *image_list*.txt / *video_list*.txt lists, spatial_localize/ masks")
 def load_forgerynet(
     root: str | os.PathLike,
     *,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ._core import IMAGE_EXTS, VIDEO_EXTS, Dataset, Sample, is_archive, media_type_of, parse_label
+from ._registry import Layout, register_adapter
 
 # Folder names that carry a label in a folder tree (CNNDetection-style 0_real / 1_fake included).
 LABEL_DIRS = {"real": 0, "0_real": 0, "fake": 1, "1_fake": 1}
@@ -18,6 +19,17 @@ def _label_dirs(d: Path) -> list[tuple[Path, int]]:
     return [(d / n, lab) for n, lab in LABEL_DIRS.items() if (d / n).is_dir()]
 
 
+def has_nested_label_dirs(layout: Layout) -> bool:
+    """<category>/{real,fake,0_real,1_fake}/ (CNNDetection style)."""
+    return any(set(LABEL_DIRS) & {g.name for g in d.iterdir()} for d in layout.child_dirs())
+
+
+def _detect_folder(layout: Layout) -> bool:
+    return not layout.is_file and (bool(set(LABEL_DIRS) & layout.children) or has_nested_label_dirs(layout))
+
+
+@register_adapter("folder", detect=_detect_folder, detect_order=90,
+                  summary="real/ and fake/ (or 0_real/ 1_fake/) folders, optionally under category folders")
 def load_folder(root: str | os.PathLike, *, name: str | None = None) -> Dataset:
     """Folder tree. Expected layout (``<category>/`` level optional)::
 
@@ -88,6 +100,12 @@ def _attr_value(v: Any) -> Any:
     return v
 
 
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".parquet")
+
+
+@register_adapter("manifest", aliases=("csv", "tsv", "parquet"), target="path", detect_order=10,
+                  detect=lambda layout: layout.is_file and layout.path.suffix.lower() in MANIFEST_SUFFIXES,
+                  summary="a .csv / .tsv / .parquet list of path, label (kind, group, split, media_type optional)")
 def load_manifest(
     path: str | os.PathLike,
     *,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._core import VIDEO_EXTS, Dataset, Sample
+from ._registry import Layout, register_adapter
 
 # Forgery families recognised inside a wild-dev kind string, most specific first.
 _FAMILIES = ("face-swap", "face-reenactment", "photoshop", "gan-face", "morph-average")
@@ -76,6 +77,21 @@ def _group(relpath: str, fam_words: str, media_type: str) -> str:
     return relpath
 
 
+def is_wild_dev_manifest(f: Path) -> bool:
+    """A ``MANIFEST.tsv`` whose header starts relpath, label, kind."""
+    if f.name != "MANIFEST.tsv" or not f.is_file():
+        return False
+    with open(f, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh, delimiter="\t"), [])
+    return header[:3] == ["relpath", "label", "kind"]
+
+
+def _detect(layout: Layout) -> bool:
+    return is_wild_dev_manifest(layout.path if layout.is_file else layout.path / "MANIFEST.tsv")
+
+
+@register_adapter("wild-dev", aliases=("wild_dev", "wilddev"), detect=_detect, detect_order=0, target_optional=True,
+                  summary="facetrust's in-the-wild evaluation set, from its MANIFEST.tsv (evaluation only)")
 def load_wild_dev(
     root: str | os.PathLike | None = None,
     *,

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ._core import Dataset, Sample, is_archive, sequence_dirs, sequence_samples
+from ._registry import register_adapter
 
 WDF_TOPS = {
     "real_train": (0, "train"),
@@ -15,6 +16,9 @@ WDF_TOPS = {
 }
 
 
+@register_adapter("wilddeepfake", aliases=("wild-deepfake", "wdf"), detect_order=50,
+                  detect=lambda layout: bool(set(WDF_TOPS) & layout.children),
+                  summary="WildDeepfake: {real,fake}_{train,test}/ face-frame sequences")
 def load_wilddeepfake(
     root: str | os.PathLike,
     *,

@@ -66,6 +66,7 @@ def _skin_offset(
 @register_family
 class Inpaint(Family):
     name = "inpaint"
+    head_order = 5
     defaults = {"methods": ("telea", "ns", "exemplar"), "regions": ("blob", "blob", "eyes", "brows", "nose", "mouth")}
 
     def generate(self, target: FaceSource, rng: np.random.Generator, partner: FaceSource | None = None) -> SynthResult:

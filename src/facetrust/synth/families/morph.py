@@ -22,6 +22,7 @@ from ..warp import piecewise_affine
 @register_family
 class Morph(Family):
     name = "morph"
+    head_order = 4
     partner = "required"
     defaults = {"alpha": (0.3, 0.7), "modes": ("whole", "splice", "splice")}
 

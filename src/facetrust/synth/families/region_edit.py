@@ -68,6 +68,7 @@ def _feather_range(region: str) -> tuple[float, float]:
 @register_family
 class RegionEdit(Family):
     name = "region_edit"
+    head_order = 3
     partner = "optional"
     defaults = {
         "donor_probability": 0.5,

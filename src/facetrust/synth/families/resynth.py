@@ -22,6 +22,7 @@ from ..upsample import AVAILABLE_UPSAMPLERS, down_up
 @register_family
 class Resynth(Family):
     name = "resynth"
+    head_order = 6
     defaults = {
         "upsamplers": AVAILABLE_UPSAMPLERS,
         "factors": (2, 2, 2, 4),

@@ -39,6 +39,7 @@ def frequency_jitter(image: np.ndarray, rng: np.random.Generator, kind: str) -> 
 @register_family
 class SelfBlend(Family):
     name = "self_blend"
+    head_order = 1
     defaults = {
         "regions": ("hull", "hull", "hull", "inner"),
         "blend_ratios": (0.25, 0.5, 0.75, 1.0, 1.0, 1.0),

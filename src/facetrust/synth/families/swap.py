@@ -28,6 +28,7 @@ def warp_partner(partner: FaceSource, target: FaceSource, method: str) -> np.nda
 @register_family
 class Swap(Family):
     name = "swap"
+    head_order = 2
     partner = "required"
     defaults = {
         "warps": ("affine", "similarity", "delaunay", "delaunay"),

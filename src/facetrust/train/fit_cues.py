@@ -1,6 +1,15 @@
-"""Fit the logistic calibrations of the cue detectors on faces-train pseudo-fakes.
+"""Fit the logistic calibrations of the cue detectors on faces-train pseudo-fakes (offline).
 
-    PYTHONPATH=src python -m facetrust.detectors.fit_cues [--n-images 600] [--seed 0]
+    PYTHONPATH=src python -m facetrust.train.fit_cues [--n-images 600] [--seed 0]
+
+Needs scikit-learn (dev extra), not torch. The pseudo-fakes are made with the synthesis engine's
+own pieces (facetrust.synth: down-up resampling with its generator-like upsamplers, Lab colour
+transfer, feathering and alpha blending) and the one JPEG / blur / resize of
+facetrust.eval.robustness, so the cues are fitted on the same manipulations the trained model sees.
+The shipped ``cue_calibration.json`` was fitted before this module moved here from
+``facetrust.detectors`` (with its own copies of those operations: bicubic and a different
+pixel-shuffle / transposed-conv up-sampler, RGB colour transfer); re-running this command changes
+the fit and must be followed by ``benchmarks/wild_dev_cues.py``.
 
 Data: genuine photos from ``../shared/data/faces-train`` (resolved from the repository root),
 ``n_images`` sampled deterministically by ``seed``, equally from its three source folders. Each
@@ -10,10 +19,9 @@ every fake) and, per detector, one *pseudo-fake* made on the fly from it:
 * noise_residual: the inner face of ANOTHER sampled photo is similarity-aligned onto it and
   blended through a feathered ellipse or landmark-hull mask, after at least one of: down-up
   resampling, Gaussian blur, JPEG recompression of the donor (each with probability 0.5), with
-  mean/std colour transfer;
+  Reinhard (Lab mean/std) colour transfer;
 * spectral: the face region or the whole photo is down-sampled by 2 or 4 and up-sampled back by
-  nearest, bilinear, bicubic, a pixel-shuffle-like (random per-phase 3x3 filters) or a random
-  transposed-conv-like (zero insertion + uneven kernel, optional [1,3,3,1] blur) up-sampler.
+  one of facetrust.synth.upsample's up-samplers (nearest, bilinear, transposed, pixel_shuffle).
 
 Photos are split by source photo into fit and validation halves (donors come from the same
 half); the logistic regression is fitted on the fit half and its AUC, ECE and Brier score on the
@@ -33,9 +41,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..detectors import _cues, noise_residual, spectral
+from ..eval.robustness import blur, jpeg, resize
 from ..faces import create_face_detector
 from ..faces.align import estimate_similarity
-from . import _cues, noise_residual, spectral
+from ..synth.blend import alpha_blend
+from ..synth.color import reinhard_transfer
+from ..synth.masks import feather
+from ..synth.upsample import AVAILABLE_UPSAMPLERS, down_up
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "faces-train"
@@ -85,11 +98,6 @@ def load_samples(data: Path, pairs: list[tuple[str, str]]) -> list[Sample]:
     return samples
 
 
-def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
-    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
-
-
 def final_save(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """How every sample, real or fake, is saved: as is, or re-encoded as JPEG q 70-95."""
     return jpeg(img, rng.integers(70, 96)) if rng.random() < 0.5 else img
@@ -120,13 +128,10 @@ def make_paste(target: Sample, donor: Sample, rng: np.random.Generator) -> tuple
     if not steps.any():  # the brief: the donor is always resampled, blurred and/or recompressed
         steps[rng.integers(0, 3)] = True
     if steps[0]:  # decoder-like low resolution
-        r = rng.uniform(1.3, 2.5)
-        size = (max(8, round(d.shape[1] / r)), max(8, round(d.shape[0] / r)))
-        small = cv2.resize(d, size, interpolation=cv2.INTER_AREA)
-        d = cv2.resize(small, (d.shape[1], d.shape[0]), interpolation=cv2.INTER_LINEAR)
+        d = resize(d, 1.0 / rng.uniform(1.3, 2.5))
         kind.append("resample")
     if steps[1]:
-        d = cv2.GaussianBlur(d, (0, 0), rng.uniform(0.5, 1.5))
+        d = blur(d, rng.uniform(0.5, 1.5))
         kind.append("blur")
     if steps[2]:
         d = jpeg(d, rng.integers(40, 91))
@@ -134,7 +139,7 @@ def make_paste(target: Sample, donor: Sample, rng: np.random.Generator) -> tuple
     m = estimate_similarity(donor.landmarks, target.landmarks)
     interp = [cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST][rng.integers(0, 3)]
     h, w = target.image.shape[:2]
-    warped = cv2.warpAffine(d, m, (w, h), flags=interp, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+    warped = cv2.warpAffine(d, m, (w, h), flags=interp, borderMode=cv2.BORDER_REFLECT_101)
 
     uv = face_units_grid((h, w), target.landmarks)
     if rng.random() < 0.5:
@@ -150,52 +155,12 @@ def make_paste(target: Sample, donor: Sample, rng: np.random.Generator) -> tuple
         mask = np.zeros((h, w), np.float32)
         cv2.fillConvexPoly(mask, cv2.convexHull(np.round(hull).astype(np.int32)), 1.0)
         kind.append("hull")
-    fw = face_width_px(target.landmarks)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(0.8, rng.uniform(0.02, 0.08) * fw))[..., None]
-
-    inside = mask[..., 0] > 0.5
-    if inside.sum() > 16:  # colour transfer, as face-swap pipelines do
-        t = target.image.astype(np.float32)
-        for ch in range(3):
-            mu_d, sd_d = warped[..., ch][inside].mean(), warped[..., ch][inside].std() + 1e-3
-            mu_t, sd_t = t[..., ch][inside].mean(), t[..., ch][inside].std() + 1e-3
-            warped[..., ch] = (warped[..., ch] - mu_d) * (sd_t / sd_d) + mu_t
-    out = target.image.astype(np.float32) * (1.0 - mask) + warped * mask
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8), "+".join(kind)
+    mask = feather(mask, max(0.8, rng.uniform(0.02, 0.08) * face_width_px(target.landmarks)))
+    warped = reinhard_transfer(warped, target.image, mask)  # colour transfer, as face-swap pipelines do
+    return alpha_blend(target.image, warped, mask), "+".join(kind)
 
 
-def _pixel_shuffle_up(small: np.ndarray, f: int, rng: np.random.Generator) -> np.ndarray:
-    """Each of the f*f output phases gets its own random 3x3 filter of the low-res image."""
-    h, w = small.shape[:2]
-    out = np.zeros((h * f, w * f, small.shape[2]), np.float32)
-    src = small.astype(np.float32)
-    for i in range(f):
-        for j in range(f):
-            k = np.zeros((3, 3), np.float32)
-            k[1, 1] = 1.0
-            k += rng.normal(0.0, 0.12, (3, 3)).astype(np.float32)
-            k /= k.sum()
-            out[i::f, j::f] = cv2.filter2D(src, -1, k, borderType=cv2.BORDER_REFLECT_101)
-    return out
-
-
-def _transposed_conv_up(small: np.ndarray, f: int, rng: np.random.Generator) -> np.ndarray:
-    """Zero insertion + a random positive kernel whose taps overlap unevenly across phases."""
-    h, w = small.shape[:2]
-    z = np.zeros((h * f, w * f, small.shape[2]), np.float32)
-    z[::f, ::f] = small
-    size = int(rng.choice([3, 4, 5]) if f == 2 else rng.choice([5, 6, 7]))
-    base = np.outer(np.hanning(size + 2)[1:-1], np.hanning(size + 2)[1:-1])
-    k = (base * rng.uniform(0.6, 1.4, (size, size))).astype(np.float32)
-    k *= f * f / k.sum()
-    up = cv2.filter2D(z, -1, k, borderType=cv2.BORDER_REFLECT_101)
-    if rng.random() < 0.5:  # StyleGAN2-like FIR low-pass after the transposed conv
-        fir = np.array([1, 3, 3, 1], np.float32)
-        up = cv2.sepFilter2D(up, -1, fir / fir.sum(), fir / fir.sum(), borderType=cv2.BORDER_REFLECT_101)
-    return up
-
-
-UPSAMPLERS = ("nearest", "bilinear", "bicubic", "pixel_shuffle", "transposed_conv")
+UPSAMPLERS = AVAILABLE_UPSAMPLERS  # facetrust.synth.upsample's generator-like up-samplers
 
 
 def make_upsampled(target: Sample, rng: np.random.Generator) -> tuple[np.ndarray, str]:
@@ -213,22 +178,9 @@ def make_upsampled(target: Sample, rng: np.random.Generator) -> tuple[np.ndarray
         scope = "face"
     x1 = x0 + (x1 - x0) // f * f
     y1 = y0 + (y1 - y0) // f * f
-    region = img[y0:y1, x0:x1]
-    small = cv2.resize(region, ((x1 - x0) // f, (y1 - y0) // f), interpolation=cv2.INTER_AREA)
-    method = UPSAMPLERS[rng.integers(0, len(UPSAMPLERS))]
-    size = (x1 - x0, y1 - y0)
-    if method == "nearest":
-        up = cv2.resize(small, size, interpolation=cv2.INTER_NEAREST)
-    elif method == "bilinear":
-        up = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
-    elif method == "bicubic":
-        up = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
-    elif method == "pixel_shuffle":
-        up = _pixel_shuffle_up(small, f, rng)
-    else:
-        up = _transposed_conv_up(small, f, rng)
+    method = str(UPSAMPLERS[rng.integers(0, len(UPSAMPLERS))])
     out = img.copy()
-    out[y0:y1, x0:x1] = np.clip(np.rint(up), 0, 255).astype(np.uint8)
+    out[y0:y1, x0:x1] = down_up(img[y0:y1, x0:x1], f, method, rng)
     return out, f"{method}x{f}/{scope}"
 
 
@@ -362,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "format": _cues.CALIBRATION_FORMAT,
         "note": NOTE,
-        "command": "PYTHONPATH=src python -m facetrust.detectors.fit_cues "
+        "command": "PYTHONPATH=src python -m facetrust.train.fit_cues "
                    f"--n-images {args.n_images} --seed {args.seed}",
         "seed": args.seed,
         "date": _dt.date.today().isoformat(),
@@ -376,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             "fakes": {
                 noise_residual.NAME: "inner face of another photo pasted through a feathered ellipse or "
                 "landmark-hull mask after at least one of down-up resampling / Gaussian blur / JPEG q40-90 "
-                "of the donor, with mean/std colour transfer",
+                "of the donor, with Reinhard (Lab mean/std) colour transfer",
                 spectral.NAME: "face region or whole photo down-sampled x2/x4 and up-sampled by "
                 + ", ".join(UPSAMPLERS),
             },
