@@ -17,7 +17,7 @@ from . import errors
 from .config import MB, ServerConfig
 from .jobs import WorkerPool
 from .metrics import Metrics
-from .middleware import BodyLimit, RequestMetrics, SecurityHeaders
+from .middleware import BodyLimit, HeaderLimit, RequestMetrics, SecurityHeaders
 from .routes import operations, page, scan_files, scans
 
 
@@ -50,8 +50,11 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
     app.state.config, app.state.store, app.state.media, app.state.pool = config, store, media, pool
     app.state.metrics = metrics  # the routers read their services from app.state
     errors.install(app)
-    # Outermost last: headers on every answer, metrics see the final status, the body cap runs first.
-    app.add_middleware(BodyLimit, max_bytes=max(config.max_image_bytes, config.max_video_bytes) + MB)
+    # Outermost last: headers on every answer, metrics see the final status (refusals included), header
+    # limits before anything reads the body, the body's size and time limits around every route.
+    app.add_middleware(BodyLimit, max_bytes=max(config.max_image_bytes, config.max_video_bytes) + MB,
+                       idle_timeout_s=config.body_idle_timeout_s, timeout_s=config.body_timeout_s)
+    app.add_middleware(HeaderLimit, max_count=config.max_header_count, max_bytes=config.max_header_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(SecurityHeaders)
 

@@ -15,6 +15,7 @@ from ..config import parse_bool
 from ..deps import auth, get_record
 from ..errors import ApiError
 from ..intake import parse_options, resolve_path, store_upload
+from ..jsonbody import read_json
 from ..views import scan_view
 
 _FINAL = ("done", "failed")
@@ -99,10 +100,7 @@ async def create_scan(request: Request) -> JSONResponse:
                        {"Retry-After": str(retry)})
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+        body = await read_json(request, config)
         if not isinstance(body, dict):
             raise ApiError(422, "validation_error", "the JSON body must be an object")
         path, wait = body.pop("path", None), body.pop("wait", None)
