@@ -309,6 +309,61 @@ def test_unknown_methods_and_paths_do_not_add_metric_labels(server, client):
     assert counts.get(("other", "/v1/scans/{scan_id}", "405"), 0) + counts.get(("other", "unmatched", "405"), 0) >= 30
 
 
+# -- media the server names ---------------------------------------------------------------------------
+
+def test_error_messages_name_the_upload_not_the_storage_path(server, client, astronaut):
+    broken = _jpeg(astronaut)[:600]  # a JPEG head, then nothing: a corrupt_media error
+    resp = client.post("/v1/scans", files={"file": ("holiday photo.jpg", broken, "image/jpeg")})
+    assert resp.status_code == 200, resp.text
+    view = resp.json()
+    assert view["result"]["results"][0]["verdict"] == "error"
+    text = json.dumps(view["result"])
+    assert "holiday photo.jpg" in text and view["media_sha256"] not in text and "/media/" not in text
+    assert str(Path(server.log).parent / "data") not in text
+
+
+def test_a_path_scan_scans_the_bytes_it_hashed(server, client, allowed, astronaut):
+    original = _jpeg(astronaut)
+    target = allowed / "swap.jpg"
+    target.write_bytes(original)
+    resp = client.post("/v1/scans", json={"path": str(target), "wait": False})
+    assert resp.status_code in (200, 202), resp.text
+    target.write_bytes(b"\xff\xd8\xff\xe0 not the image that was hashed")  # changed after the request
+    deadline = time.monotonic() + 120
+    while (view := client.get(resp.headers["location"]).json())["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, view
+        time.sleep(0.2)
+    assert view["media_sha256"] == hashlib.sha256(original).hexdigest()
+    assert view["media_bytes"] == len(original)
+    assert view["status"] == "done" and view["verdict"] != "error", view  # the hashed bytes were scanned
+    assert view["filename"] == str(target.resolve())
+
+
+def test_path_scan_stores_a_copy_before_anything_is_scanned(tmp_path, astronaut):
+    """In process, with no worker running: the record points at the content-addressed copy, whose bytes
+    are the hashed ones, whatever happens to the original afterwards."""
+    from fastapi.testclient import TestClient
+
+    from facetrust.server.app import create_app
+
+    root = tmp_path / "root"
+    root.mkdir()
+    target = root / "a.jpg"
+    original = _jpeg(astronaut)
+    target.write_bytes(original)
+    app = create_app(ServerConfig(token=TOKEN, data_dir=tmp_path / "data", workers=1, allowed_roots=(str(root),)))
+    with TestClient(app) as c:
+        app.state.pool.stop()  # nothing is scanned
+        resp = c.post("/v1/scans", json={"path": str(target), "wait": False}, headers=AUTH)
+        assert resp.status_code == 202, resp.text
+        target.write_bytes(b"changed")
+        rec = app.state.store.get_scan(resp.json()["id"])
+    stored = Path(rec.media_path)
+    assert stored != target.resolve() and stored.is_relative_to(tmp_path / "data")
+    assert stored.read_bytes() == original
+    assert rec.media_sha256 == hashlib.sha256(original).hexdigest() == stored.name
+
+
 # -- connections ----------------------------------------------------------------------------------
 
 def test_connections_beyond_the_limit_are_refused_503(tmp_path):

@@ -105,7 +105,7 @@ async def create_scan(request: Request) -> JSONResponse:
             raise ApiError(422, "validation_error", "the JSON body must be an object")
         path, wait = body.pop("path", None), body.pop("wait", None)
         options = parse_options(body, config)
-        intake = await run_in_threadpool(resolve_path, path, config)
+        intake = await run_in_threadpool(resolve_path, path, config, media)
     elif ctype == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=32)
         try:
