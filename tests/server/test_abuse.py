@@ -387,3 +387,20 @@ def test_connections_beyond_the_limit_are_refused_503(tmp_path):
         for s in idle:
             s.close()
         server.stop()
+
+
+def test_the_limits_are_settings_and_nonsense_values_are_refused(tmp_path):
+    from facetrust.server.config import ConfigError, load_config
+    from facetrust.server.protocol import uvicorn_settings
+
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(_toml(LIMITS))
+    config = load_config(cfg, env={}, token=TOKEN)
+    assert {k: getattr(config, k) for k in LIMITS} == LIMITS
+    settings = uvicorn_settings(config)
+    assert settings["timeout_keep_alive"] == 1.0 and settings["h11_max_incomplete_event_size"] == 8192
+    assert settings["http"].header_timeout_s == 1.5 and settings["limit_concurrency"] == config.max_connections
+    for name, bad in (("header_timeout_s", float("nan")), ("body_timeout_s", 0.0), ("max_header_count", 0),
+                      ("max_json_depth", -1), ("keep_alive_s", -5.0)):
+        with pytest.raises(ConfigError, match=name):
+            ServerConfig(token=TOKEN, data_dir=tmp_path, **{name: bad}).validate()
