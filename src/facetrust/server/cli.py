@@ -52,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import create_app
+    from .protocol import uvicorn_settings
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config)
@@ -59,5 +60,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"facetrust serving {where}/ (API docs {where}/docs, store {config.database_url.split(':')[0]})",
           file=sys.stderr, flush=True)
     uvicorn.run(app, host=config.host, port=config.port, log_level=args.log_level, access_log=False,
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10, **uvicorn_settings(config))
     return 0

@@ -40,6 +40,16 @@ class ServerConfig:
     lease_s: float = 30.0  # a worker that stops renewing its lease for this long lost the job
     max_attempts: int = 3  # interrupted jobs are retried this many times in all, then failed
     default_options: dict[str, Any] = field(default_factory=dict)  # ScanOptions defaults for every scan
+    # Request limits: what a client may send and how slowly (docs/security.md "Server" lists each refusal).
+    max_json_bytes: int = 64 * 1024  # a JSON body is a path and options: larger is 413
+    max_json_depth: int = 16  # nesting of a JSON body (arrays + objects); deeper is 400, before parsing
+    max_header_count: int = 100  # request headers; more is 431
+    max_header_bytes: int = 32 * 1024  # request line + headers; larger is 431
+    header_timeout_s: float = 10.0  # the request line and headers must arrive within this, else 408 + closed
+    body_idle_timeout_s: float = 30.0  # a request body that sends nothing for this long: 408 + closed
+    body_timeout_s: float = 600.0  # the whole body must arrive within this (250 MB at >= 0.42 MB/s): 408
+    keep_alive_s: float = 5.0  # an idle kept-alive connection is closed after this
+    max_connections: int = 512  # open connections (or requests in flight) beyond this are answered 503
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -64,11 +74,11 @@ class ServerConfig:
                 )
             if not _is_loopback(self.host):
                 raise ConfigError(f"--insecure-local only works on a loopback address, not {self.host!r}")
-        for name in ("workers", "queue_size", "max_image_bytes", "max_video_bytes", "max_attempts"):
-            if int(getattr(self, name)) < 1:
+        for name in _INT_SETTINGS:
+            if name != "port" and int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        for name in ("lease_s", "sync_timeout_s", "retention_days"):
-            if float(getattr(self, name)) <= 0:
+        for name in _FLOAT_SETTINGS:
+            if not float(getattr(self, name)) > 0:  # also refuses NaN
                 raise ConfigError(f"{name} must be positive")
         for root in self.allowed_roots:
             if not Path(root).is_dir():
@@ -86,6 +96,8 @@ def _is_loopback(host: str) -> bool:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
+_INT_SETTINGS = tuple(n for n, f in _FIELDS.items() if f.type == "int")
+_FLOAT_SETTINGS = tuple(n for n, f in _FIELDS.items() if f.type == "float")
 ENV_VARS = {  # setting -> FACETRUST_<NAME> environment variable
     "token": "FACETRUST_TOKEN",
     "db_url": "FACETRUST_DB_URL",
@@ -109,9 +121,9 @@ def parse_bool(value: Any) -> bool | None:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in ("port", "workers", "queue_size", "max_image_bytes", "max_video_bytes", "max_attempts"):
+    if name in _INT_SETTINGS:
         return int(value)
-    if name in ("retention_days", "sync_timeout_s", "lease_s"):
+    if name in _FLOAT_SETTINGS:
         return float(value)
     if name == "insecure_local":
         flag = parse_bool(value)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+log = logging.getLogger(__name__)
+
+CLIENT_CLOSED = 499  # the client went away before an answer (nginx's code); not a server error
 
 CODE_BY_STATUS = {
     400: "bad_request",
@@ -13,11 +20,13 @@ CODE_BY_STATUS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "queue_full",
+    431: "headers_too_large",
     500: "internal_error",
     503: "unavailable",
 }
@@ -53,7 +62,15 @@ async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "internal server error")
 
 
+async def client_closed(request: Request, exc: ClientDisconnect) -> Response:
+    # The client hung up mid-request (a closed tab, a cancelled upload): nobody reads this answer, and it
+    # is no server error. 499 is what the request metrics count it as.
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=CLIENT_CLOSED)
+
+
 def install(app) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnect, client_closed)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unhandled_error)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from ..io.sources import file_sha256, sniff_head
+from ..io.sources import sniff_head
 from .config import MB, ServerConfig
 from .errors import ApiError
 
@@ -85,8 +85,12 @@ def store_upload(fh: BinaryIO, filename: str | None, size: int | None, media, co
     return Intake(kind, "upload", name, str(stored.path), stored.sha256, stored.size)
 
 
-def resolve_path(raw: Any, config: ServerConfig) -> Intake:
-    """A server-side file, only inside an allow-listed root (symlinks resolved before the check)."""
+def resolve_path(raw: Any, config: ServerConfig, media) -> Intake:
+    """A server-side file, only inside an allow-listed root (symlinks resolved before the check),
+    copied into the content-addressed store while it is hashed: the worker scans that copy, so the
+    bytes scanned are the bytes hashed even if the original changes after the request."""
+    from .media import EmptyMedia, MediaTooLarge
+
     if not isinstance(raw, str) or not raw or "\x00" in raw:
         raise ApiError(422, "validation_error", "path must be a non-empty string")
     try:
@@ -100,20 +104,40 @@ def resolve_path(raw: Any, config: ServerConfig) -> Intake:
         raise ApiError(422, "validation_error", "path must be absolute")
     real = Path(os.path.realpath(path))
     roots = [Path(os.path.realpath(r)) for r in config.allowed_roots]
-    if not any(real == r or r in real.parents for r in roots):
+    if not _under(real, roots):
         raise ApiError(403, "forbidden_path", "path is outside the server's allowed roots")
     if not real.is_file():
         raise ApiError(404, "not_found", "no such file under the allowed roots")
-    size = real.stat().st_size
-    if size == 0:
-        raise ApiError(400, "bad_request", "the file is empty")
-    with open(real, "rb") as fh:
+    try:  # no symlink may be swapped in for the checked file between the check and this open
+        fh = os.fdopen(os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+    except OSError:
+        raise ApiError(404, "not_found", "no such file under the allowed roots") from None
+    with fh:
+        opened = Path(f"/proc/self/fd/{fh.fileno()}")
+        if opened.exists() and not _under(Path(os.path.realpath(opened)), roots):  # a folder swapped meanwhile
+            raise ApiError(403, "forbidden_path", "path is outside the server's allowed roots")
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise ApiError(400, "bad_request", "the file is empty")
         kind = sniff_kind(fh.read(1024))
-    limit = limit_for(kind, config)
-    if size > limit:
-        raise _too_large(kind, limit)
-    # Chain of custody: the result names exactly which bytes were scanned.
-    return Intake(kind, "path", str(real), str(real), file_sha256(real), size)
+        limit = limit_for(kind, config)
+        if size > limit:
+            raise _too_large(kind, limit)
+        fh.seek(0)
+        try:
+            stored = media.put_stream(_chunks(fh), max_bytes=limit)
+        except MediaTooLarge:  # grew since the stat
+            raise _too_large(kind, limit) from None
+        except EmptyMedia:
+            raise ApiError(400, "bad_request", "the file is empty") from None
+    if sniff_head(stored.head) != kind:  # rewritten between the sniff and the copy
+        raise ApiError(409, "conflict", "the file changed while it was read; send the request again")
+    # Chain of custody: the result names the file and exactly which bytes were scanned.
+    return Intake(kind, "path", str(real), str(stored.path), stored.sha256, stored.size)
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
 
 
 def parse_options(raw: dict[str, Any], config: ServerConfig) -> dict[str, Any]:

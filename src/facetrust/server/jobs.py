@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .artifacts import save_scan_artifacts
 from .config import ServerConfig
@@ -218,10 +218,13 @@ class WorkerPool:
             if lost.is_set():
                 log.warning("scan %s: lease lost, result dropped", rec.id)
                 return
-            result.path = rec.filename or result.path  # the client's name, not the store's hash path
+            name = display_name(rec)
+            result.path = name  # the client's name, not the store's hash path
             report = api.make_report([result], **options)
             save_scan_artifacts(result, self.media.artifact_dir(rec.id))
-            if self.store.finish(rec.id, worker=worker, result=to_json_dict(report), verdict=result.verdict,
+            # Error messages and explanations name the file they read: the store's path, mapped back here.
+            report_json = client_names(to_json_dict(report), rec.media_path, name)
+            if self.store.finish(rec.id, worker=worker, result=report_json, verdict=result.verdict,
                                  fake_probability=result.fake_probability, frames=len(result.frames)):
                 elapsed = time.perf_counter() - t0
                 self.record_scan_time(elapsed)
@@ -229,12 +232,32 @@ class WorkerPool:
                     self.metrics.scan_finished(rec.kind, result.verdict, elapsed)
         except Exception as exc:  # never let one scan take the worker down
             log.exception("scan %s failed", rec.id)
-            self.store.fail(rec.id, worker=worker, error_type="internal_error", error=f"{type(exc).__name__}: {exc}")
+            error = client_names(f"{type(exc).__name__}: {exc}", rec.media_path, display_name(rec))
+            self.store.fail(rec.id, worker=worker, error_type="internal_error", error=error)
             if self.metrics:
                 self.metrics.scan_finished(rec.kind, "failed", time.perf_counter() - t0)
         finally:
             done.set()
             keeper.join(1.0)
+
+
+def display_name(rec) -> str:
+    """What the client calls the media: the upload's file name, or the server-side path it named."""
+    return rec.filename or "upload"
+
+
+def client_names(value: Any, stored_path: str | None, name: str) -> Any:
+    """``value`` (a JSON-like tree or a string) with the store's path of the media replaced by ``name``,
+    so no answer shows the server's storage layout (``.../media/c4/ab/<sha256>``)."""
+    if not stored_path:
+        return value
+    if isinstance(value, str):
+        return value.replace(stored_path, name) if stored_path in value else value
+    if isinstance(value, dict):
+        return {k: client_names(v, stored_path, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [client_names(v, stored_path, name) for v in value]
+    return value
 
 
 def lane_kinds(k: int, workers: int) -> tuple[str, ...] | None:
