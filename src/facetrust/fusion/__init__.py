@@ -7,6 +7,8 @@ Rules (documented in docs/pipeline.md):
   (``topk_mean`` by default: mean of the top 25 % frames, at least one, robust to a single noisy
   frame yet sensitive to a forgery present in part of the video); the media probability is the
   maximum over tracks seen in at least ``min_track_frames`` sampled frames (all tracks when none is).
+
+The media rule itself is :func:`fuse_media` (:mod:`.media`): scan and eval both call it.
 """
 
 from __future__ import annotations
@@ -81,3 +83,6 @@ def segments_above(
     if run_start is not None:
         out.append([float(run_start), float(ends[-1])])
     return out
+
+
+from .media import FaceEvidence, MediaRule, MediaScore, TrackScore, frame_probability, fuse_media  # noqa: E402
