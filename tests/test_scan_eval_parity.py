@@ -1,8 +1,9 @@
 """``facetrust eval`` measures what ``facetrust scan`` ships: the same probability per media.
 
-The media are made here from wheel-shipped photos: a single-face image, a two-face image with one
-face forged (the demo's face paste), and a two-face video whose second face is forged in its second
-half, plus a real two-face video. Both commands run through the CLI on the same files; every item's
+The media are made here from wheel-shipped photos: a single-face image, two-face images (one with a
+face forged by the demo's face paste, one with a blurred face below the quality gate), a two-face
+video whose second face is forged in its second half, one whose forgery moves between the faces,
+and a real two-face video. Both commands run through the CLI on the same files; every item's
 probability must agree at the image level (still images) and the video level (videos), for a fused
 pair of detectors (decoding path of the eval engine) and for a crop-only detector scored from the
 eval cache's crops (its cached-crop path).
@@ -39,6 +40,8 @@ def media(tmp_path_factory, astronaut, hopper) -> Path:
     _save(root / "real" / "astronaut.png", astronaut)
     _save(root / "fake" / "two_faces_one_forged.png", np.hstack([a, fh]))
     _save(root / "real" / "two_faces.png", np.hstack([a, h]))
+    # a second face below the quality gate (blurred): reported, never deciding, in scan and eval alike
+    _save(root / "real" / "one_face_and_a_blurred_one.png", np.hstack([a, cv2.GaussianBlur(fh, (0, 0), 7)]))
     frames_fake, frames_real, frames_swap = [], [], []
     for i in range(10):
         shift = 4 * i
@@ -81,7 +84,7 @@ def _eval_probabilities(res: dict, scorer: str) -> dict[str, dict[str, float]]:
 
 
 def _assert_parity(scanned: dict[str, dict], evaluated: dict[str, dict[str, float]]) -> None:
-    assert scanned.keys() == evaluated.keys() and len(scanned) == 6
+    assert scanned.keys() == evaluated.keys() and len(scanned) == 7
     for path, r in scanned.items():
         assert r["verdict"] in ("real", "fake"), (path, r["verdict"], r.get("reason"))
         e = evaluated[path]
@@ -96,6 +99,7 @@ def test_eval_gives_each_media_the_probability_scan_gives_it(media, tmp_path):
     pair, mean = ["forensicnet", "noise_residual"], ["--aggregation", "mean"]
     scanned = _scan(media, tmp_path / "scan.json", pair, mean)
     assert len(scanned["fake/two_faces_one_forged.png"]["faces"]) == 2
+    assert sorted(f["decisive"] for f in scanned["real/one_face_and_a_blurred_one.png"]["faces"]) == [False, True]
     for name in ("fake/two_faces_half_forged.mp4", "fake/forgery_moves_between_faces.mp4"):
         assert len(scanned[name]["tracks"]) == 2 and len(scanned[name]["frames"]) == 6
     # the test can tell the rules apart: the former eval rule (aggregating each frame's maximum
@@ -106,11 +110,11 @@ def test_eval_gives_each_media_the_probability_scan_gives_it(media, tmp_path):
     res = _eval(media, tmp_path / "eval", tmp_path / "cache", pair, mean)
     _assert_parity(scanned, _eval_probabilities(res, "fused(forensicnet+noise_residual)"))
     image = next(r for r in res["metrics"] if r["level"] == "image" and r["section"] == "overall")
-    assert image["n_units"] == 3 and res["settings"]["aggregation"] == "mean"
+    assert image["n_units"] == 4 and res["settings"]["aggregation"] == "mean"
 
     # a crop-only detector, warm: eval scores from the cached crops without decoding, same numbers
     alone = ["forensicnet"]
     scanned = _scan(media, tmp_path / "scan1.json", alone)
     res = _eval(media, tmp_path / "eval1", tmp_path / "cache", alone)
-    assert res["timing"]["scored_from_cached_crops"] == 6 and res["timing"]["media_decoded"] == 0
+    assert res["timing"]["scored_from_cached_crops"] == 7 and res["timing"]["media_decoded"] == 0
     _assert_parity(scanned, _eval_probabilities(res, "forensicnet"))

@@ -23,6 +23,7 @@ from .errors import FacetrustError, MediaError
 from .faces import DEFAULT_FACE_DETECTOR, FaceTracker, align_face, create_face_detector
 from .faces.align import CropSpec
 from .faces.types import AlignedFace, DetectedFace
+from .fusion.quality import QualityGate, measure_quality
 from .options import option, validate
 from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, TrackResult
 
@@ -82,6 +83,17 @@ class ScanOptions:
     max_faces: int = option(16, "faces scored per frame, largest first", "int", minimum=1)
     min_track_frames: int = option(2, "video: a track decides only when seen in this many sampled frames "
                                    "(fewer everywhere: the longest tracks)", "int", minimum=1)
+    # The face-quality gate (facetrust.fusion.quality): a face below any minimum is reported but
+    # never decides the verdict; 0 disables that check.
+    quality_min_confidence: float = option(0.6, "quality gate: least face-detector confidence for a face to "
+                                           "decide the verdict", "float", minimum=0.0, maximum=1.0)
+    quality_min_size: float = option(32.0, "quality gate: least face size (px, shorter box side) to decide",
+                                     "float", minimum=0.0)
+    quality_min_landmarks: float = option(0.85, "quality gate: least plausibility of the 5 landmarks' "
+                                          "geometry (fraction of its 7 checks; 0.85: one may fail) to decide", "float", minimum=0.0,
+                                          maximum=1.0)
+    quality_min_sharpness: float = option(20.0, "quality gate: least sharpness (Laplacian variance of the "
+                                          "grey crop at 112 px) to decide", "float", minimum=0.0)
     max_pixels: int = option(100_000_000, "refuse images/frames with more pixels (before decoding)", "int",
                              minimum=1)
     previews: bool = option(True, "keep downscaled frames for the HTML report", "bool", cli=False)
@@ -196,6 +208,8 @@ class Scanner:
         else:
             self.threshold = 0.5
         self.media_rule = fusion.MediaRule(self.threshold, o.aggregation, o.min_track_frames)
+        self.quality_gate = QualityGate(o.quality_min_confidence, o.quality_min_size, o.quality_min_landmarks,
+                                        o.quality_min_sharpness)
 
     # -- one frame -------------------------------------------------------------------------
     def detect_faces(self, image: np.ndarray) -> list[DetectedFace]:
@@ -245,11 +259,16 @@ class Scanner:
             if len(outs) != len(inputs):
                 raise FacetrustError(f"detector {det.info.name} returned {len(outs)} outputs for {len(inputs)} faces")
             outputs_per_det.append(outs)
-        return [
-            self._face_result(frame_index, time_s, i, f, [outs[i] for outs in outputs_per_det],
-                              {s: v[i] for s, v in crops.items()})
-            for i, f in enumerate(faces)
-        ]
+        results = []
+        for i, f in enumerate(faces):
+            fr = self._face_result(frame_index, time_s, i, f, [outs[i] for outs in outputs_per_det],
+                                   {s: v[i] for s, v in crops.items()})
+            # quality is measured on the first detector's crop, which eval's face cache also keeps
+            q = measure_quality(f.box, f.score, f.landmarks5, crops[self.detectors[0].info.crop][i].crop,
+                                self.quality_gate)
+            fr.quality, fr.decisive = q.as_dict(), q.passed
+            results.append(fr)
+        return results
 
     def _face_result(self, frame_index, time_s, face_index, face, outputs, aligned) -> FaceResult:
         o = self.options
@@ -406,11 +425,15 @@ class Scanner:
         result.fake_probability = media_score.probability
         result.verdict = media_score.verdict
         result.reason = media_score.reason
+        if media_score.n_decisive == 0:
+            failed = sorted({k for f in result.faces for k in (f.quality or {}).get("failed", [])})
+            result.reason = (f"no face passed the quality gate: {len(result.faces)} found, each below its "
+                             f"minimum {', '.join(failed)}")
 
 
 def face_evidence(face: FaceResult) -> fusion.FaceEvidence:
     """What the media rule reads of a scanned face."""
-    return fusion.FaceEvidence(face.fake_probability, face.frame_index, face.time_s, face.track_id)
+    return fusion.FaceEvidence(face.fake_probability, face.frame_index, face.time_s, face.track_id, face.decisive)
 
 
 @dataclass

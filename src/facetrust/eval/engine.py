@@ -43,7 +43,8 @@ ProgressFn = Callable[[int, int, str], None]  # (done, total, what)
 # ScanOptions' own (facetrust eval's flags are generated from the same declaration).
 EVAL_SCAN_OPTIONS = (
     "frames", "every", "fps", "face_detector", "min_face_size", "min_face_score", "max_faces", "threshold",
-    "aggregation", "min_track_frames",
+    "aggregation", "min_track_frames", "quality_min_confidence", "quality_min_size", "quality_min_landmarks",
+    "quality_min_sharpness",
 )
 
 
@@ -216,7 +217,7 @@ class Engine:
             scores = {sc.detector: sc.fake_probability for sc in fr.scores}
             if len(self.names) > 1:
                 scores[self.scorers[-1]] = fr.fake_probability
-            faces.append(FaceScore(tid, scores, face))
+            faces.append(FaceScore(tid, scores, face, fr.decisive))
         frame_scores = {}
         for sc in self.scorers if faces else ():
             p = fusion.frame_probability([fusion.FaceEvidence(f.scores[sc], passed=f.passed) for f in faces])
@@ -240,6 +241,9 @@ class Engine:
             rec.frames = []
         elif rec.n_faces == 0:
             rec.status = "no_face"
+        elif not any(f.scores for f in rec.frames):  # as scan: faces below the quality gate never decide
+            rec.status, rec.error_code = "no_face", "low_quality"
+            rec.error = "faces found, none passed the quality gate"
         return rec
 
     def _key(self, sample: Sample, condition: str) -> FaceCacheKey | None:

@@ -1,11 +1,11 @@
 """Fusion stage: detector scores -> one face score; frame scores -> track and media scores.
 
-Rules (documented in docs/pipeline.md):
+Rules (documented in docs/pipeline.md; faces below the quality gate, :mod:`.quality`, never decide):
 - per face: weighted mean of the detectors' fake probabilities (equal weights unless given);
 - image: the media probability is the maximum over its faces (one forged face makes a forged image);
 - video: each track's probability aggregates its per-frame face probabilities with ``aggregation``
-  (``topk_mean`` by default: mean of the top 25 % frames, at least one, robust to a single noisy
-  frame yet sensitive to a forgery present in part of the video); the media probability is the
+  (``topk_mean`` by default: mean of the top 25 % frames, at least two when the track has two,
+  robust to a single noisy frame yet sensitive to a forgery present in part of the video); the media probability is the
   maximum over tracks seen in at least ``min_track_frames`` sampled frames (all tracks when none is).
 
 The media rule itself is :func:`fuse_media` (:mod:`.media`): scan and eval both call it.
@@ -21,6 +21,7 @@ import numpy as np
 AGGREGATIONS = ("mean", "topk_mean", "max")
 DEFAULT_AGGREGATION = "topk_mean"
 TOPK_FRACTION = 0.25
+TOPK_MIN_FRAMES = 2
 
 
 def fuse_detectors(probabilities: Sequence[float], weights: Sequence[float] | None = None) -> float:
@@ -44,7 +45,8 @@ def aggregate(values: Sequence[float], rule: str = DEFAULT_AGGREGATION) -> float
     if rule == "max":
         return float(v.max())
     if rule == "topk_mean":
-        k = max(1, math.ceil(TOPK_FRACTION * v.size))
+        # at least TOPK_MIN_FRAMES frames (when there are that many): one frame alone never decides
+        k = min(v.size, max(TOPK_MIN_FRAMES, math.ceil(TOPK_FRACTION * v.size)))
         return float(np.sort(v)[-k:].mean())
     raise ValueError(f"unknown aggregation {rule!r}; choose from {AGGREGATIONS}")
 

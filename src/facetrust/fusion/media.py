@@ -6,7 +6,7 @@ and by ``facetrust eval`` at its image and video levels, so the workbench measur
 - only faces that pass the quality gate (``FaceEvidence.passed``) decide; the others are reported;
 - image: the maximum over its faces (one forged face makes a forged image);
 - video: faces are grouped by track; a track's probability aggregates its frames with ``aggregation``
-  (``topk_mean``: mean of the top 25 % of frames, at least one); the media probability is the
+  (``topk_mean``: mean of the top 25 % of frames, at least two); the media probability is the
   maximum over tracks seen in at least ``min_track_frames`` sampled frames (over the longest tracks
   when none is that long), so a face glimpsed in one frame cannot decide a video on its own;
 - no face at all, or none that passes the gate: ``not_applicable`` with a reason.
