@@ -20,7 +20,7 @@ from . import fusion
 from . import options as options_mod
 from .detectors import DEFAULT_DETECTORS, Detector, FaceInput, create_detector
 from .errors import FacetrustError, MediaError
-from .faces import DEFAULT_FACE_DETECTOR, FaceTracker, align_face, create_face_detector
+from .faces import DEFAULT_FACE_DETECTOR, DEFAULT_MIN_FACE_SIZE, FaceTracker, align_face, create_face_detector
 from .faces.align import CropSpec
 from .faces.types import AlignedFace, DetectedFace
 from .fusion.quality import QualityGate, measure_quality
@@ -76,7 +76,7 @@ class ScanOptions:
     detector_weights: tuple[float, ...] | None = option(
         None, "weight of each --detector in the per-face fusion (repeat, in order)", "floats", minimum=0.0,
         flag="--detector-weight", metavar="W", max_items=MAX_DETECTORS)
-    min_face_size: float = option(24.0, "ignore faces smaller than this (px, shorter box side)", "float",
+    min_face_size: float = option(DEFAULT_MIN_FACE_SIZE, "ignore faces smaller than this (px, shorter box side)", "float",
                                   minimum=0.0, request=True)
     min_face_score: float = option(0.5, "ignore faces the face detector is less sure of", "float",
                                    minimum=0.0, maximum=1.0)

@@ -3,6 +3,7 @@
 from .align import TEMPLATE_5PT, CropSpec, align_face, estimate_similarity, warp_to_crop
 from .detect import (
     DEFAULT_FACE_DETECTOR,
+    DEFAULT_MIN_FACE_SIZE,
     FaceDetectorBackend,
     available_face_detectors,
     create_face_detector,
@@ -12,6 +13,7 @@ from .types import AlignedFace, DetectedFace
 
 __all__ = [
     "DEFAULT_FACE_DETECTOR",
+    "DEFAULT_MIN_FACE_SIZE",
     "TEMPLATE_5PT",
     "AlignedFace",
     "CropSpec",
