@@ -17,14 +17,13 @@ import cv2
 import numpy as np
 
 from . import fusion
-from . import options as options_mod
 from .detectors import DEFAULT_DETECTORS, Detector, FaceInput, create_detector
 from .errors import FacetrustError, MediaError
 from .faces import DEFAULT_FACE_DETECTOR, DEFAULT_MIN_FACE_SIZE, FaceTracker, align_face, create_face_detector
 from .faces.align import CropSpec
 from .faces.types import AlignedFace, DetectedFace
 from .fusion.quality import QualityGate, measure_quality
-from .options import option, validate
+from .options import given, option, validate
 from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -113,7 +112,7 @@ class ScanOptions:
     @classmethod
     def given(cls, **values) -> "ScanOptions":
         """Options from a front door: None means not given (the declared default applies)."""
-        return cls(**options_mod.given(cls, values))
+        return cls(**given(cls, values))
 
     @classmethod
     def default(cls, name: str):

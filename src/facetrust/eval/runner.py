@@ -248,12 +248,9 @@ def evaluate(
         "settings": {
             "sampler": engine.sampler.describe(),
             "face_detector": engine.face_detector_desc,
-            "max_faces": settings.max_faces,
-            "threshold": settings.threshold,
-            "aggregation": settings.aggregation,
-            "min_track_frames": settings.min_track_frames,
-            "min_face_size": settings.min_face_size,
-            "min_face_score": settings.min_face_score,
+            # the other scan options, as ScanOptions names them (the sampler and detector are above)
+            **{n: getattr(settings, n) for n in EVAL_SCAN_OPTIONS
+               if n not in ("frames", "every", "fps", "face_detector")},
             "fpr_targets": list(settings.fpr_targets),
             "n_boot": settings.n_boot,
             "ci_alpha": settings.ci_alpha,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: FaceResult.quality and .decisive (the face-quality gate)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
