@@ -1,10 +1,12 @@
 """Scoring media with detectors: the per-sample engine of the evaluation runner.
 
-Scoring follows the pipeline (:class:`facetrust.pipeline.Scanner`): faces are found by the face
-detector (or read from the :mod:`~facetrust.eval.cache`), aligned by the one crop function and
-scored by each detector; with several detectors a ``fused`` scorer (the pipeline's per-face
-weighted mean, equal weights) is reported too. A sample that cannot be read, or in which no face
-is found, gets a :class:`SampleRecord` saying so instead of raising.
+Scoring is the pipeline's (:class:`facetrust.pipeline.Scanner`): faces are found by the face
+detector (or read from the :mod:`~facetrust.eval.cache`, with their track ids), aligned by the one
+crop function and scored by ``Scanner.score_faces``, the pipeline's one face loop (every detector,
+the per-face fusion, the face-quality gate); with several detectors a ``fused`` scorer (the
+scanner's per-face probability) is reported too. A sample that cannot be read, or in which no face
+decides (none found, or none passing the quality gate), gets a :class:`SampleRecord` saying so
+instead of raising.
 """
 
 from __future__ import annotations
