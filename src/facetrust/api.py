@@ -28,8 +28,8 @@ def _scanner(options: ScanOptions) -> Scanner:
 
 
 def get_scanner(**options) -> Scanner:
-    """A cached :class:`Scanner` for these options (models load once per process)."""
-    return _scanner(ScanOptions(**options))
+    """A cached :class:`Scanner` for these options (models load once per process; None = default)."""
+    return _scanner(ScanOptions.given(**options))
 
 
 def scan(source: Source, *, progress: ProgressFn | None = None, **options) -> MediaResult:
@@ -66,7 +66,7 @@ def make_report(results: list[MediaResult], **options) -> ScanReport:
 
     return ScanReport(
         results=results,
-        settings=ScanOptions(**options).as_dict(),
+        settings=ScanOptions.given(**options).as_dict(),
         facetrust_version=__version__,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
@@ -104,30 +104,33 @@ def extract_faces(
     *,
     size: int = 224,
     margin: float = 0.25,
-    face_detector: str = "yunet",
+    face_detector: str | None = None,
     frames: int | None = None,
     every: int | None = None,
     fps: float | None = None,
-    min_face_size: float = 24.0,
-    min_face_score: float = 0.5,
-    max_faces: int = 16,
-    max_pixels: int = 100_000_000,
+    min_face_size: float | None = None,
+    min_face_score: float | None = None,
+    max_faces: int | None = None,
+    max_pixels: int | None = None,
 ) -> list[ExtractedFace]:
-    """Detect and align every face of an image or of a video's sampled frames.
+    """Detect and align every face of an image or of a video's sampled frames (options as
+    :class:`ScanOptions`; None = its default).
 
     Raises the typed :mod:`facetrust.errors` for unreadable media (this is a building block,
     unlike :func:`scan`, which reports them).
     """
     from .faces import CropSpec, align_face
-    from .io import FrameSampler, open_media
+    from .io import open_media
 
+    o = ScanOptions.given(face_detector=face_detector, frames=frames, every=every, fps=fps,
+                          min_face_size=min_face_size, min_face_score=min_face_score, max_faces=max_faces,
+                          max_pixels=max_pixels)
     spec = CropSpec(size=size, margin=margin)
-    detector = _face_detector(face_detector, min_face_score, min_face_size)
-    sampler = FrameSampler.from_options(frames=frames, every=every, fps=fps)
-    media = open_media(source, sampler=sampler, max_pixels=max_pixels)
+    detector = _face_detector(o.face_detector, o.min_face_score, o.min_face_size)
+    media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels)
     out = []
     for frame in media.frames():
-        for face in detector.detect(frame.image)[:max_faces]:
+        for face in detector.detect(frame.image)[: o.max_faces]:
             a = align_face(frame.image, face, spec)
             out.append(ExtractedFace(frame.index, frame.time_s, face.box, face.landmarks5, face.score, a.crop, a.matrix))
     return out

@@ -16,36 +16,19 @@ EXIT_OK, EXIT_FAKE, EXIT_USAGE, EXIT_ERRORS, EXIT_NO_INPUT = 0, 1, 2, 3, 4
 
 
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
-    from .detectors import DEFAULT_DETECTORS
-    from .fusion import AGGREGATIONS, DEFAULT_AGGREGATION
+    """The flags of every scan option, generated from their one declaration (ScanOptions)."""
+    from .options import add_arguments
+    from .pipeline import ScanOptions
 
-    p.add_argument("--detector", dest="detectors", action="append", metavar="NAME",
-                   help=f"forensic detector (repeat to fuse several; default: {' '.join(DEFAULT_DETECTORS)})")
-    p.add_argument("--face-detector", default="yunet", help="face detector backend (yunet, mediapipe, dlib)")
-    sampling = p.add_mutually_exclusive_group()
-    sampling.add_argument("--frames", type=int, metavar="N", help="video: N frames spread uniformly (default 16)")
-    sampling.add_argument("--every", type=int, metavar="K", help="video: every K-th frame")
-    sampling.add_argument("--fps", type=float, metavar="F", help="video: frames at F per second")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="fake if probability >= threshold (default: the detector's validated threshold; 0.5 when fusing)")
-    p.add_argument("--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION,
-                   help="video: how frame scores make a track score")
-    p.add_argument("--min-face-size", type=float, default=24.0, help="ignore faces smaller than this (px)")
+    add_arguments(p, ScanOptions)
 
 
 def _options(args: argparse.Namespace) -> dict:
-    from .detectors import DEFAULT_DETECTORS
+    """The scan options given on the command line (the rest keep ScanOptions' defaults)."""
+    from .options import from_args
+    from .pipeline import ScanOptions
 
-    return dict(
-        detectors=tuple(args.detectors or DEFAULT_DETECTORS),
-        face_detector=args.face_detector,
-        frames=args.frames,
-        every=args.every,
-        fps=args.fps,
-        threshold=args.threshold,
-        aggregation=args.aggregation,
-        min_face_size=args.min_face_size,
-    )
+    return from_args(args, ScanOptions)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -64,17 +47,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return EXIT_NO_INPUT
     opts = _options(args)
     try:
-        scanner = api.get_scanner(**opts)
-    except (ValueError, KeyError) as exc:
+        api.get_scanner(**opts)  # checks the options and loads the models before the first file
+    except (ValueError, TypeError, KeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return EXIT_USAGE
-    results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
         overall = progress.add_task("scanning", total=len(paths))
-        for path in paths:
+
+        def started(path: str) -> None:
             progress.update(overall, description=f"scanning {Path(path).name[:40]}")
-            results.append(scanner.scan(str(path)))
+
+        results = []
+        for result in api.iter_scan(paths, on_media_start=started, **opts):  # the paths are files already
+            results.append(result)
             progress.advance(overall)
     report = api.make_report(results, **opts)
     if args.json:
@@ -191,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--margin", type=float, default=0.25)
     p.add_argument("--frames", type=int, default=None)
-    p.add_argument("--min-face-size", type=float, default=24.0)
+    p.add_argument("--min-face-size", type=float, default=None)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("demo", help="build sample media from bundled images, scan them, write a report")

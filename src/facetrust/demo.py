@@ -34,7 +34,7 @@ def paste_face(target: np.ndarray, donor: np.ndarray, seed: int = 0) -> tuple[np
     """
     from .faces import create_face_detector, estimate_similarity
 
-    det = create_face_detector("yunet")
+    det = create_face_detector()
     ft, fd = det.detect(target), det.detect(donor)
     if not ft or not fd:
         raise ValueError("both images need a detectable face")

@@ -10,7 +10,7 @@ import heapq
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import cv2
@@ -19,9 +19,11 @@ import numpy as np
 from . import fusion
 from .detectors import DEFAULT_DETECTORS, Detector, FaceInput, create_detector
 from .errors import FacetrustError, MediaError
-from .faces import DEFAULT_FACE_DETECTOR, FaceTracker, align_face, create_face_detector
+from .faces import DEFAULT_FACE_DETECTOR, DEFAULT_MIN_FACE_SIZE, FaceTracker, align_face, create_face_detector
 from .faces.align import CropSpec
-from .faces.types import DetectedFace
+from .faces.types import AlignedFace, DetectedFace
+from .fusion.quality import QualityGate, measure_quality
+from .options import given, option, validate
 from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -29,43 +31,98 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[int, int | None], None]  # (frames done, frames expected or None)
 
 
+def _detector_names() -> list[str]:
+    from .detectors import available_detectors
+
+    return available_detectors()
+
+
+def _is_card_path(name: str) -> bool:
+    """``--detector path/to/model.json``: a shipped model's card (checked when it is loaded)."""
+    return name.endswith(".json")
+
+
+def _face_detector_names() -> list[str]:
+    from .faces import available_face_detectors
+
+    return available_face_detectors()
+
+
+MAX_DETECTORS = 8  # fused per scan: each one runs on every face
+
+
 @dataclass(frozen=True)
 class ScanOptions:
-    """Every option of a scan. The CLI, the Python facade and the server use these exact names."""
+    """Every option of a scan, declared once: type, default, help and limits (:mod:`facetrust.options`).
 
-    detectors: tuple[str, ...] = DEFAULT_DETECTORS
-    face_detector: str = DEFAULT_FACE_DETECTOR
-    frames: int | None = None  # uniform: N frames spread over the video (default 16)
-    every: int | None = None  # every k-th frame
-    fps: float | None = None  # frames at a target rate
-    threshold: float | None = None  # None: the detector's validated default (0.5 when fusing several)
-    aggregation: str = fusion.DEFAULT_AGGREGATION
-    detector_weights: tuple[float, ...] | None = None
-    min_face_size: float = 24.0
-    min_face_score: float = 0.5
-    max_faces: int = 16  # per frame, largest first
-    min_track_frames: int = 2
-    max_pixels: int = 100_000_000
-    previews: bool = True  # keep downscaled frames for the HTML report
-    preview_max_side: int = 640
-    max_previews: int = 8
+    The CLI flags (``facetrust scan``, ``facetrust eval``), the server's request fields and
+    ``facetrust.eval.EvalSettings`` are generated from these fields; a front door passes None for
+    "not given" (:meth:`given`) and the default declared here applies.
+    """
+
+    detectors: tuple[str, ...] = option(
+        DEFAULT_DETECTORS, "forensic detector (repeat to fuse several)", "names", flag="--detector",
+        metavar="NAME", choices=_detector_names, also_valid=_is_card_path, unique=True, max_items=MAX_DETECTORS, request=True)
+    face_detector: str = option(
+        DEFAULT_FACE_DETECTOR, "face detector backend", "str", choices=_face_detector_names, request=True)
+    frames: int | None = option(
+        None, "video: N frames spread uniformly (none of frames/every/fps: 16)", "int", minimum=1,
+        metavar="N", group="sampling", request=True)
+    every: int | None = option(None, "video: every K-th frame", "int", minimum=1, metavar="K", group="sampling",
+                               request=True)
+    fps: float | None = option(None, "video: frames at F per second", "float", minimum=0.0, exclusive_min=True,
+                               metavar="F", group="sampling", request=True)
+    threshold: float | None = option(
+        None, "fake if probability >= threshold (not given: a lone detector's validated threshold, "
+        "0.5 when fusing)", "float", minimum=0.0, maximum=1.0, request=True)
+    aggregation: str = option(fusion.DEFAULT_AGGREGATION, "video: how frame scores make a track score", "str",
+                              choices=fusion.AGGREGATIONS, request=True)
+    detector_weights: tuple[float, ...] | None = option(
+        None, "weight of each --detector in the per-face fusion (repeat, in order)", "floats", minimum=0.0,
+        flag="--detector-weight", metavar="W", max_items=MAX_DETECTORS)
+    min_face_size: float = option(DEFAULT_MIN_FACE_SIZE, "ignore faces smaller than this (px, shorter box side)", "float",
+                                  minimum=0.0, request=True)
+    min_face_score: float = option(0.5, "ignore faces the face detector is less sure of", "float",
+                                   minimum=0.0, maximum=1.0)
+    max_faces: int = option(16, "faces scored per frame, largest first", "int", minimum=1)
+    min_track_frames: int = option(2, "video: a track decides only when seen in this many sampled frames "
+                                   "(fewer everywhere: the longest tracks)", "int", minimum=1)
+    # The face-quality gate (facetrust.fusion.quality): a face below any minimum is reported but
+    # never decides the verdict; 0 disables that check.
+    quality_min_confidence: float = option(0.6, "quality gate: least face-detector confidence for a face to "
+                                           "decide the verdict", "float", minimum=0.0, maximum=1.0)
+    quality_min_size: float = option(32.0, "quality gate: least face size (px, shorter box side) to decide",
+                                     "float", minimum=0.0)
+    quality_min_landmarks: float = option(0.85, "quality gate: least plausibility of the 5 landmarks' "
+                                          "geometry (fraction of its 7 checks; 0.85: one may fail) to decide", "float", minimum=0.0,
+                                          maximum=1.0)
+    quality_min_sharpness: float = option(20.0, "quality gate: least sharpness (Laplacian variance of the "
+                                          "grey crop at 112 px) to decide", "float", minimum=0.0)
+    max_pixels: int = option(100_000_000, "refuse images/frames with more pixels (before decoding)", "int",
+                             minimum=1)
+    previews: bool = option(True, "keep downscaled frames for the HTML report", "bool", cli=False)
+    preview_max_side: int = option(640, "longest side of a preview (px)", "int", minimum=16, cli=False)
+    max_previews: int = option(8, "previews kept per video", "int", minimum=0, cli=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.detectors, str):
-            object.__setattr__(self, "detectors", (self.detectors,))
-        object.__setattr__(self, "detectors", tuple(self.detectors))
-        if not self.detectors:
-            raise ValueError("at least one detector is needed")
-        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
-        if self.aggregation not in fusion.AGGREGATIONS:
-            raise ValueError(f"aggregation must be one of {fusion.AGGREGATIONS}")
+        validate(self)
         if sum(x is not None for x in (self.frames, self.every, self.fps)) > 1:
             raise ValueError("give at most one of frames, every, fps")
         if self.detector_weights is not None:
-            object.__setattr__(self, "detector_weights", tuple(self.detector_weights))
             if len(self.detector_weights) != len(self.detectors):
                 raise ValueError("detector_weights needs one weight per detector")
+            if sum(self.detector_weights) <= 0:
+                raise ValueError("detector_weights must not all be zero")
+
+    @classmethod
+    def given(cls, **values) -> "ScanOptions":
+        """Options from a front door: None means not given (the declared default applies)."""
+        return cls(**given(cls, values))
+
+    @classmethod
+    def default(cls, name: str):
+        """The declared default of one option."""
+        return cls.__dataclass_fields__[name].default
 
     def sampler(self):
         from .io import FrameSampler
@@ -74,13 +131,6 @@ class ScanOptions:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class _TrackAcc:
-    frame_indices: list[int] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)
-    probs: list[float] = field(default_factory=list)
 
 
 _DONE = object()
@@ -149,7 +199,7 @@ class Scanner:
     """Loads the face detector and forensic detectors once; scans media one by one."""
 
     def __init__(self, options: ScanOptions | None = None, **kwargs) -> None:
-        self.options = options or ScanOptions(**kwargs)
+        self.options = options or ScanOptions.given(**kwargs)
         o = self.options
         self.face_detector = create_face_detector(
             o.face_detector, min_score=o.min_face_score, min_face_size=o.min_face_size
@@ -161,6 +211,9 @@ class Scanner:
             self.threshold = float(self.detectors[0].info.default_threshold)
         else:
             self.threshold = 0.5
+        self.media_rule = fusion.MediaRule(self.threshold, o.aggregation, o.min_track_frames)
+        self.quality_gate = QualityGate(o.quality_min_confidence, o.quality_min_size, o.quality_min_landmarks,
+                                        o.quality_min_sharpness)
 
     # -- one frame -------------------------------------------------------------------------
     def detect_faces(self, image: np.ndarray) -> list[DetectedFace]:
@@ -168,41 +221,58 @@ class Scanner:
         return self.face_detector.detect(image)[: self.options.max_faces]
 
     def analyse_frame(
-        self, image: np.ndarray, faces: list[DetectedFace] | None = None
-    ) -> list[tuple[DetectedFace, list, dict]]:
-        """Faces of one RGB frame with each detector's output: [(face, outputs, crops_by_spec)].
-
-        ``faces`` skips face detection (e.g. detections cached by ``facetrust.eval``).
-        """
-        faces = self.detect_faces(image) if faces is None else faces
-        if not faces:
-            return []
-        by_spec: dict[CropSpec, list] = {}
+        self, image: np.ndarray, faces: list[DetectedFace] | None = None, *, frame_index: int = 0,
+        time_s: float | None = None,
+    ) -> FrameAnalysis:
+        """Find (unless ``faces`` is given, e.g. from ``facetrust.eval``'s cache), align and score
+        the faces of one RGB frame."""
+        faces = self.detect_faces(image) if faces is None else list(faces)
+        crops: dict[CropSpec, list[AlignedFace]] = {}
         for det in self.detectors:
             spec = det.info.crop
-            if spec not in by_spec:
-                by_spec[spec] = [align_face(image, f, spec) for f in faces]
+            if spec not in crops:
+                crops[spec] = [align_face(image, f, spec) for f in faces]
+        results = self.score_faces(faces, crops, frame=image, frame_index=frame_index, time_s=time_s)
+        return FrameAnalysis(faces, results, crops)
+
+    def score_faces(
+        self, faces: list[DetectedFace], crops: dict[CropSpec, list[AlignedFace]], *,
+        frame: np.ndarray | None = None, frame_index: int = 0, time_s: float | None = None,
+    ) -> list[FaceResult]:
+        """Score the faces of one frame from their aligned crops: every detector, then the per-face
+        fusion. The one face loop of facetrust: :meth:`analyse_frame` and eval's cached-crop path
+        both use it. ``frame`` may be None only when no detector ``needs_frame``."""
+        if not faces:
+            return []
         outputs_per_det = []
         for det in self.detectors:
-            aligned = by_spec[det.info.crop]
+            if det.info.needs_frame and frame is None:
+                raise FacetrustError(f"detector {det.info.name} needs the frame")
+            aligned = crops[det.info.crop]
             inputs = [
                 FaceInput(
                     crop=a.crop,
                     matrix=a.matrix,
-                    frame=image if det.info.needs_frame else None,
-                    box=a.face.box,
-                    landmarks5=a.face.landmarks5,
+                    frame=frame if det.info.needs_frame else None,
+                    box=f.box,
+                    landmarks5=f.landmarks5,
                 )
-                for a in aligned
+                for f, a in zip(faces, aligned)
             ]
             outs = det.predict(inputs)
             if len(outs) != len(inputs):
                 raise FacetrustError(f"detector {det.info.name} returned {len(outs)} outputs for {len(inputs)} faces")
             outputs_per_det.append(outs)
-        return [
-            (f, [outs[i] for outs in outputs_per_det], {s: v[i] for s, v in by_spec.items()})
-            for i, f in enumerate(faces)
-        ]
+        results = []
+        for i, f in enumerate(faces):
+            fr = self._face_result(frame_index, time_s, i, f, [outs[i] for outs in outputs_per_det],
+                                   {s: v[i] for s, v in crops.items()})
+            # quality is measured on the first detector's crop, which eval's face cache also keeps
+            q = measure_quality(f.box, f.score, f.landmarks5, crops[self.detectors[0].info.crop][i].crop,
+                                self.quality_gate)
+            fr.quality, fr.decisive = q.as_dict(), q.passed
+            results.append(fr)
+        return results
 
     def _face_result(self, frame_index, time_s, face_index, face, outputs, aligned) -> FaceResult:
         o = self.options
@@ -296,41 +366,30 @@ class Scanner:
 
     def _scan_frames(self, media, result: MediaResult, progress: ProgressFn | None) -> None:
         o = self.options
-        tracker = FaceTracker() if media.kind == "video" else None
-        tracks: dict[int, _TrackAcc] = {}
+        video = media.kind == "video"
+        tracker = FaceTracker() if video else None
         preview_heap: list[tuple[float, int, np.ndarray]] = []  # min-heap of (score, index, preview)
         n_done = 0
         expected = None  # frames the progress callback can expect, when the video says how many it has
-        if media.kind == "video" and media.n_frames:
+        if video and media.n_frames:
             from .io import sample_indices
 
             expected = len(sample_indices(o.sampler(), media.n_frames, media.fps))
         scale = 1.0
-        frames = prefetch(media.frames()) if media.kind == "video" else media.frames()
+        frames = prefetch(media.frames()) if video else media.frames()
         for frame in frames:
-            analysed = self.analyse_frame(frame.image)
-            ids = tracker.update([f for f, _, _ in analysed]) if tracker else [None] * len(analysed)
-            frame_probs = []
-            for k, ((face, outputs, aligned), tid) in enumerate(zip(analysed, ids)):
-                fr = self._face_result(frame.index, frame.time_s, k, face, outputs, aligned)
-                fr.track_id = tid
-                result.faces.append(fr)
-                frame_probs.append(fr.fake_probability)
-                if tid is not None:
-                    acc = tracks.setdefault(tid, _TrackAcc())
-                    acc.frame_indices.append(frame.index)
-                    acc.times.append(frame.time_s if frame.time_s is not None else float(frame.index))
-                    acc.probs.append(fr.fake_probability)
+            analysis = self.analyse_frame(frame.image, frame_index=frame.index, time_s=frame.time_s)
+            if tracker:
+                for fr, tid in zip(analysis.results, tracker.update(analysis.faces)):
+                    fr.track_id = tid
+            result.faces.extend(analysis.results)
+            frame_p = fusion.frame_probability([face_evidence(fr) for fr in analysis.results])
             result.frames.append(
-                FrameResult(
-                    index=frame.index,
-                    time_s=frame.time_s,
-                    n_faces=len(analysed),
-                    fake_probability=max(frame_probs) if frame_probs else None,
-                )
+                FrameResult(index=frame.index, time_s=frame.time_s, n_faces=len(analysis.results),
+                            fake_probability=frame_p)
             )
-            if o.previews:
-                key = max(frame_probs) if frame_probs else -1.0
+            if o.previews and o.max_previews:
+                key = frame_p if frame_p is not None else -1.0
                 if len(preview_heap) < o.max_previews or key > preview_heap[0][0]:
                     scale = min(1.0, o.preview_max_side / max(frame.image.shape[:2]))
                     item = (key, -frame.index, _downscale(frame.image, scale))
@@ -346,31 +405,45 @@ class Scanner:
             raise MediaError("no frame could be read")
         result.previews = {-neg_idx: img for _, neg_idx, img in preview_heap}
         result.preview_scale = scale
-        result.aggregation = o.aggregation if media.kind == "video" else "max"
+        result.aggregation = o.aggregation if video else "max"
         if not result.faces:
             result.verdict = "not_applicable"
             result.reason = (
-                f"no face found in {n_done} {'sampled frame' if media.kind == 'video' else 'image'}"
-                f"{'s' if n_done != 1 and media.kind == 'video' else ''}"
+                f"no face found in {n_done} {'sampled frame' if video else 'image'}"
+                f"{'s' if n_done != 1 and video else ''}"
                 f" (min_face_size={o.min_face_size:g} px, min_face_score={o.min_face_score:g})"
             )
             return
-        if media.kind != "video":
-            result.fake_probability = max(f.fake_probability for f in result.faces)
-        else:
-            for tid, acc in sorted(tracks.items()):
-                p = fusion.aggregate(acc.probs, o.aggregation)
-                result.tracks.append(
-                    TrackResult(
-                        track_id=tid,
-                        frame_indices=acc.frame_indices,
-                        fake_probability=p,
-                        verdict=fusion.verdict_for(p, self.threshold),
-                        frame_probabilities=acc.probs,
-                        segments=fusion.segments_above(acc.times, acc.probs, self.threshold),
-                    )
+        media_score = fusion.fuse_media([face_evidence(f) for f in result.faces], self.media_rule, video=video)
+        for t in media_score.tracks:
+            result.tracks.append(
+                TrackResult(
+                    track_id=t.track_id,
+                    frame_indices=t.frame_indices,
+                    fake_probability=t.probability,
+                    verdict=fusion.verdict_for(t.probability, self.threshold),
+                    frame_probabilities=t.probabilities,
+                    segments=fusion.segments_above(t.times, t.probabilities, self.threshold),
                 )
-            min_frames = min(o.min_track_frames, max(len(t.frame_indices) for t in result.tracks))
-            counted = [t for t in result.tracks if len(t.frame_indices) >= min_frames]
-            result.fake_probability = max(t.fake_probability for t in counted)
-        result.verdict = fusion.verdict_for(result.fake_probability, self.threshold)
+            )
+        result.fake_probability = media_score.probability
+        result.verdict = media_score.verdict
+        result.reason = media_score.reason
+        if media_score.n_decisive == 0:
+            failed = sorted({k for f in result.faces for k in (f.quality or {}).get("failed", [])})
+            result.reason = (f"no face passed the quality gate: {len(result.faces)} found, each below its "
+                             f"minimum {', '.join(failed)}")
+
+
+def face_evidence(face: FaceResult) -> fusion.FaceEvidence:
+    """What the media rule reads of a scanned face."""
+    return fusion.FaceEvidence(face.fake_probability, face.frame_index, face.time_s, face.track_id, face.decisive)
+
+
+@dataclass
+class FrameAnalysis:
+    """One frame's faces (as detected), their scored results and aligned crops per CropSpec."""
+
+    faces: list[DetectedFace]
+    results: list[FaceResult]
+    crops: dict[CropSpec, list[AlignedFace]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facetrust import fusion
 from facetrust.eval import metrics as M
 
 
@@ -63,37 +64,16 @@ def test_bootstrap_undefined() -> None:
     assert ci.point == 1.0 and 0 < ci.n_valid < 200
 
 
-def test_aggregate_scores_rules() -> None:
-    s = [0.1, 0.9, 0.5, 0.2, 0.4, np.nan, np.nan, 0.7]
-    g = ["a", "a", "a", "b", "b", "c", "c", "b"]
-    y = [1, 1, 1, 0, 0, 1, 1, 0]
-    mean = M.aggregate_scores(s, g, y, rule="mean")
-    assert mean.groups == ["a", "b"] and mean.dropped == ["c"]
-    np.testing.assert_allclose(mean.scores, [0.5, (0.2 + 0.4 + 0.7) / 3])
-    np.testing.assert_array_equal(mean.labels, [1, 0])
-    np.testing.assert_array_equal(mean.counts, [3, 3])
-    np.testing.assert_allclose(M.aggregate_scores(s, g, rule="max").scores, [0.9, 0.7])
-    np.testing.assert_allclose(M.aggregate_scores(s, g, rule="median").scores, [0.5, 0.4])
-    np.testing.assert_allclose(M.aggregate_scores(s, g, rule="topk_mean", k=2).scores, [0.7, 0.55])
-    np.testing.assert_allclose(M.aggregate_scores(s, g, rule="topk_mean", k=10).scores, mean.scores)
-    assert M.aggregate_scores(s, g).labels is None
-    # a video with any fake frame is fake
-    assert M.aggregate_scores([0.1, 0.2], ["v", "v"], [0, 1]).labels.tolist() == [1]
-    with pytest.raises(ValueError):
-        M.aggregate_scores(s, g, rule="vote")
-    with pytest.raises(ValueError):
-        M.aggregate_scores([0.1], ["a", "b"])
-
-
 def test_frame_vs_video_metrics_differ_and_carry_level() -> None:
     rng = np.random.default_rng(4)
     vy = np.array([0, 1] * 10)
     frames_y = np.repeat(vy, 8)
     frames_s = np.repeat(vy * 0.8, 8) + rng.normal(size=frames_y.size)
     groups = np.repeat(np.arange(vy.size), 8)
-    agg = M.aggregate_scores(frames_s, groups, frames_y, rule="mean")
+    # one score per video: the mean of its frames (fusion.aggregate, the track rule scan uses)
+    video_s = np.array([fusion.aggregate(frames_s[groups == g], "mean") for g in range(vy.size)])
     frame = M.standard_metrics(frames_y, frames_s, level="frame")
-    video = M.standard_metrics(agg.labels, agg.scores, level="video")
+    video = M.standard_metrics(vy, video_s, level="video")
     assert "roc_auc@frame" in frame and "roc_auc@video" in video
     assert all(k.endswith("@frame") for k in frame)
     assert frame["roc_auc@frame"].value == pytest.approx(M.roc_auc(frames_y, frames_s).value)

@@ -8,8 +8,8 @@ byte of it, or any of those settings, makes a new one.
 
 Files, under the cache root (default ``$FACETRUST_CACHE`` or ``~/.cache/facetrust/eval``)::
 
-    <root>/<d[:2]>/<d>.faces.npz               per sampled frame: index, time, faces (box, score, 5 landmarks),
-                                               or the media's error code when it could not be decoded
+    <root>/<d[:2]>/<d>.faces.npz               per sampled frame: index, time, faces (box, score, 5 landmarks,
+                                               track id), or the media's error code when it could not be decoded
     <root>/<d[:2]>/<d>.crops-<S>-<margin>.npz  optional: the aligned uint8 crops (and frame->crop matrices) of
                                                those faces for one CropSpec, so crop-only detectors skip decoding
 
@@ -37,7 +37,8 @@ from ..io.sources import file_sha256
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+GEOM_COLS = 16
+CACHE_VERSION = 3  # 3: each face's track id (scan's tracker) is stored with it
 
 
 def default_cache_dir() -> Path:
@@ -96,11 +97,19 @@ class FaceCacheKey:
 
 @dataclass
 class CachedFrame:
-    """One sampled frame: decode index, time in seconds (None for images), faces in scoring order."""
+    """One sampled frame: decode index, time in seconds (None for images), faces in scoring order and
+    each face's track id (videos and frame folders: the pipeline's ``FaceTracker``; None for images)."""
 
     index: int
     time_s: float | None
     faces: list[DetectedFace]
+    track_ids: list[int | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.track_ids:
+            self.track_ids = [None] * len(self.faces)
+        if len(self.track_ids) != len(self.faces):
+            raise ValueError("one track id per face")
 
 
 @dataclass
@@ -187,12 +196,14 @@ class FaceCache:
             "frames": [{"index": f.index, "time_s": f.time_s, "n_faces": len(f.faces)} for f in entry.frames],
             "backends": [f.backend for f in faces],
         }
-        # one float array per file: box (4), score (1), landmarks5 (10) per face
-        geom = np.zeros((len(faces), 15), np.float64)
+        # one float array per file: box (4), score (1), landmarks5 (10), track id (1, -1: none) per face
+        tids = [t for fr in entry.frames for t in fr.track_ids]
+        geom = np.zeros((len(faces), GEOM_COLS), np.float64)
         for i, f in enumerate(faces):
             geom[i, :4] = np.asarray(f.box, np.float64).reshape(4)
             geom[i, 4] = float(f.score)
-            geom[i, 5:] = np.asarray(f.landmarks5, np.float64).reshape(10)
+            geom[i, 5:15] = np.asarray(f.landmarks5, np.float64).reshape(10)
+            geom[i, 15] = -1 if tids[i] is None else int(tids[i])
         arrays = {"meta": _json_array(meta), "geom": geom}
         if self._write(self.faces_path(key), arrays):
             self.stats["writes"] += 1
@@ -205,22 +216,23 @@ class FaceCache:
             raise ValueError("key mismatch")
         n = sum(int(f["n_faces"]) for f in meta["frames"])
         backends = meta.get("backends")
-        if geom.shape != (n, 15) or geom.dtype != np.float64 or not isinstance(backends, list) or len(backends) != n:
+        if geom.shape != (n, GEOM_COLS) or geom.dtype != np.float64 or not isinstance(backends, list) or len(backends) != n:
             raise ValueError("face array does not match the frame list")
         if n and not np.isfinite(geom).all():
             raise ValueError("non-finite coordinates")
         frames, k = [], 0
         for f in meta["frames"]:
-            faces = []
+            faces, tids = [], []
             for _ in range(int(f["n_faces"])):
                 g = geom[k]
                 faces.append(
-                    DetectedFace(box=g[:4].copy(), score=float(g[4]), landmarks5=g[5:].reshape(5, 2).copy(),
+                    DetectedFace(box=g[:4].copy(), score=float(g[4]), landmarks5=g[5:15].reshape(5, 2).copy(),
                                  backend=str(backends[k]))
                 )
+                tids.append(None if g[15] < 0 else int(g[15]))
                 k += 1
             t = f.get("time_s")
-            frames.append(CachedFrame(int(f["index"]), None if t is None else float(t), faces))
+            frames.append(CachedFrame(int(f["index"]), None if t is None else float(t), faces, tids))
         return CacheEntry(
             meta["media_kind"], int(meta["width"]), int(meta["height"]), frames,
             meta.get("error_code"), meta.get("error"),

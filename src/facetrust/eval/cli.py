@@ -16,6 +16,9 @@ EXIT_OK, EXIT_USAGE, EXIT_NOTHING_SCORED = 0, 2, 3
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``eval`` and ``leaderboard`` on an ``argparse`` subparsers object."""
+    from ..options import add_arguments
+    from ..pipeline import ScanOptions
+    from .engine import EVAL_SCAN_OPTIONS
     from .protocols import PROTOCOLS
 
     p = subparsers.add_parser(
@@ -31,11 +34,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--protocol", default="in-domain", metavar="NAME",
                    help=f"one of {', '.join(PROTOCOLS)} (default in-domain)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    sampling = p.add_mutually_exclusive_group()
-    sampling.add_argument("--frames", type=int, default=None, metavar="N",
-                          help="video: N frames spread uniformly (default 16)")
-    sampling.add_argument("--every", type=int, metavar="K", help="video: every K-th frame")
-    sampling.add_argument("--fps", type=float, metavar="F", help="video: frames at F per second")
+    # the scan options that change the numbers, generated from their one declaration (ScanOptions)
+    add_arguments(p, ScanOptions, EVAL_SCAN_OPTIONS)
     p.add_argument("--cache", metavar="DIR", default=None,
                    help="face-detection cache (default ~/.cache/facetrust/eval)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the face cache")
@@ -45,11 +45,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="only these kinds (plus all reals when no real kind is named)")
     p.add_argument("--kind-attr", default="auto", metavar="ATTR",
                    help="sample attribute used as the per-kind key (default auto: 'family' when present, else kind)")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="fixed decision threshold (default: as `scan`, the detector's shipped threshold "
-                        "when one detector runs, else 0.5)")
-    p.add_argument("--face-detector", default="yunet")
-    p.add_argument("--min-face-size", type=float, default=24.0)
     p.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates of the CIs (0: none)")
     p.add_argument("--ci-min-groups", type=int, default=5,
                    help="no CI when a class has fewer independent units (groups) than this (default 5)")
@@ -177,7 +172,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, ImportError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return EXIT_USAGE
-    frames = args.frames if args.frames is not None else (None if args.every or args.fps else 16)
+    from ..options import from_args
+    from ..pipeline import ScanOptions
+    from .engine import EVAL_SCAN_OPTIONS
+
+    scan_options = from_args(args, ScanOptions, EVAL_SCAN_OPTIONS)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
         task = progress.add_task("scoring", total=None)
@@ -187,14 +186,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         try:
             run = evaluate(
-                args.detectors, dataset, protocol, frames=frames, every=args.every, fps=args.fps,
-                cache_dir=args.cache, use_cache=not args.no_cache, out_dir=args.out, threshold=args.threshold,
-                face_detector=args.face_detector, min_face_size=args.min_face_size, n_boot=args.n_boot,
+                args.detectors, dataset, protocol,
+                cache_dir=args.cache, use_cache=not args.no_cache, out_dir=args.out, n_boot=args.n_boot,
                 ci_min_groups=args.ci_min_groups,
                 seed=args.seed, limit=args.limit, kinds=args.kinds, perturbations=args.perturbations,
                 group_attr=args.group_attr, trained_on=args.trained_on, kind_attr=args.kind_attr,
                 cache_crops=not args.no_cache_crops,
-                report=not args.no_report, progress=on_progress,
+                report=not args.no_report, progress=on_progress, **scan_options,
             )
         except (UnknownDetectorError, ValueError) as exc:
             console.print(f"[red]error:[/red] {exc}")

@@ -1,10 +1,12 @@
 """Scoring media with detectors: the per-sample engine of the evaluation runner.
 
-Scoring follows the pipeline (:class:`facetrust.pipeline.Scanner`): faces are found by the face
-detector (or read from the :mod:`~facetrust.eval.cache`), aligned by the one crop function and
-scored by each detector; with several detectors a ``fused`` scorer (the pipeline's per-face
-weighted mean, equal weights) is reported too. A sample that cannot be read, or in which no face
-is found, gets a :class:`SampleRecord` saying so instead of raising.
+Scoring is the pipeline's (:class:`facetrust.pipeline.Scanner`): faces are found by the face
+detector (or read from the :mod:`~facetrust.eval.cache`, with their track ids), aligned by the one
+crop function and scored by ``Scanner.score_faces``, the pipeline's one face loop (every detector,
+the per-face fusion, the face-quality gate); with several detectors a ``fused`` scorer (the
+scanner's per-face probability) is reported too. A sample that cannot be read, or in which no face
+decides (none found, or none passing the quality gate), gets a :class:`SampleRecord` saying so
+instead of raising.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -20,6 +22,11 @@ import numpy as np
 
 from .. import fusion
 from ..errors import FacetrustError, MediaError
+from ..faces import FaceTracker
+from ..faces.types import AlignedFace, DetectedFace
+from ..options import validate
+from ..pipeline import FrameAnalysis, ScanOptions, Scanner
+from ..report.schema import FaceResult
 from .adapters._core import Sample
 from .cache import CacheEntry, CachedFrame, CropBundle, FaceCache, FaceCacheKey, describe_face_detector, media_sha256
 from .robustness import CLEAN, perturb
@@ -34,27 +41,69 @@ ProgressFn = Callable[[int, int, str], None]  # (done, total, what)
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EvalSettings:
-    """Everything besides detectors, data and protocol that changes the numbers."""
+# The scan options that change eval's numbers; their types, defaults, help and limits are
+# ScanOptions' own (facetrust eval's flags are generated from the same declaration).
+EVAL_SCAN_OPTIONS = (
+    "frames", "every", "fps", "face_detector", "min_face_size", "min_face_score", "max_faces", "threshold",
+    "aggregation", "min_track_frames", "quality_min_confidence", "quality_min_size", "quality_min_landmarks",
+    "quality_min_sharpness",
+)
 
-    frames: int | None = 16  # video: N frames spread uniformly
-    every: int | None = None
-    fps: float | None = None
-    face_detector: str = "yunet"
-    min_face_size: float = 24.0
-    min_face_score: float = 0.5
-    max_faces: int = 16
-    # Fixed decision threshold (never chosen on test data). None: the scanner's rule, i.e. a lone
-    # detector's shipped default threshold (chosen on its validation data), else 0.5.
-    threshold: float | None = None
-    aggregation: str = fusion.DEFAULT_AGGREGATION
-    fpr_targets: tuple[float, ...] = (0.01, 0.05, 0.1)
-    n_boot: int = 1000  # bootstrap replicates of the CIs (0: no CIs)
-    ci_alpha: float = 0.05
-    ci_min_groups: int = 5  # fewer independent units (groups) in a class: no CI (it would mislead)
-    seed: int = 0
-    cache_crops: bool = True  # also cache aligned crops (crop-only detectors then skip decoding)
+
+def _eval_settings_post_init(self) -> None:
+    validate(self)
+    self.scan_options()  # the cross-option rules (e.g. one of frames/every/fps) are ScanOptions'
+
+
+def _scan_options(self, detectors: Sequence[str] | None = None) -> ScanOptions:
+    """The ScanOptions these settings score with (``detectors``: None = ScanOptions' default)."""
+    return ScanOptions.given(detectors=None if detectors is None else tuple(detectors), previews=False,
+                             **{n: getattr(self, n) for n in EVAL_SCAN_OPTIONS})
+
+
+def _media_rule(self) -> fusion.MediaRule:
+    """The media rule scan applies with these settings (the threshold must be resolved)."""
+    if self.threshold is None:
+        raise ValueError("EvalSettings.threshold is unresolved: pass a threshold or build the settings via Engine")
+    return fusion.MediaRule(self.threshold, self.aggregation, self.min_track_frames)
+
+
+_SCAN_FIELDS = ScanOptions.__dataclass_fields__
+EvalSettings = make_dataclass(
+    "EvalSettings",
+    [(n, _SCAN_FIELDS[n].type, field(default=_SCAN_FIELDS[n].default, metadata=_SCAN_FIELDS[n].metadata))
+     for n in EVAL_SCAN_OPTIONS]
+    + [
+        ("fpr_targets", "tuple[float, ...]", field(default=(0.01, 0.05, 0.1))),
+        ("n_boot", int, field(default=1000)),  # bootstrap replicates of the CIs (0: no CIs)
+        ("ci_alpha", float, field(default=0.05)),
+        # fewer independent units (groups) in a class: no CI (it would mislead)
+        ("ci_min_groups", int, field(default=5)),
+        ("seed", int, field(default=0)),
+        # also cache aligned crops (crop-only detectors then skip decoding)
+        ("cache_crops", bool, field(default=True)),
+    ],
+    frozen=True,
+    namespace={
+        "__doc__": "Everything besides detectors, data and protocol that changes the numbers: the scan "
+                   "options of EVAL_SCAN_OPTIONS (declared by ScanOptions; threshold None = the scanner's "
+                   "rule, a lone detector's shipped threshold, else 0.5) and the metrics' settings.",
+        "__post_init__": _eval_settings_post_init,
+        "scan_options": _scan_options,
+        "media_rule": _media_rule,
+        "__module__": __name__,
+    },
+)
+
+
+@dataclass
+class FaceScore:
+    """One scored face: its track (video and frame folders), each scorer's probability."""
+
+    track_id: int | None
+    scores: dict[str, float]  # scorer -> probability
+    face: DetectedFace | None = field(default=None, repr=False)  # for tracking grouped still images
+    passed: bool = True  # the face-quality gate
 
 
 @dataclass
@@ -62,7 +111,8 @@ class FrameScore:
     index: int
     time_s: float | None
     n_faces: int
-    scores: dict[str, float]  # scorer -> max over faces (empty when no face)
+    scores: dict[str, float]  # scorer -> the frame's probability (fusion.frame_probability; empty: no face)
+    faces: list[FaceScore] = field(default_factory=list)
 
 
 @dataclass
@@ -98,24 +148,8 @@ class Engine:
     """Loads the face detector and the detectors once; scores samples, using the cache."""
 
     def __init__(self, detectors: Sequence[str], settings: EvalSettings, cache: FaceCache | None) -> None:
-        from ..pipeline import ScanOptions, Scanner
-
         self.settings = s = settings
-        self.scanner = Scanner(
-            ScanOptions(
-                detectors=tuple(detectors),
-                face_detector=s.face_detector,
-                frames=s.frames,
-                every=s.every,
-                fps=s.fps,
-                threshold=s.threshold,
-                aggregation=s.aggregation,
-                min_face_size=s.min_face_size,
-                min_face_score=s.min_face_score,
-                max_faces=s.max_faces,
-                previews=False,
-            )
-        )
+        self.scanner = Scanner(s.scan_options(detectors))
         if s.threshold is None:
             self.settings = s = replace(s, threshold=self.scanner.threshold)
         self.detectors = self.scanner.detectors
@@ -175,17 +209,23 @@ class Engine:
         return media.kind, gen_media()
 
     # -- faces -> scores ---------------------------------------------------------------------
-    def _frame_scores(self, outputs_per_face: list[list[float]]) -> dict[str, float]:
-        """Per scorer, max over faces; ``outputs_per_face[k]`` = the detectors' probabilities."""
-        if not outputs_per_face:
-            return {}
-        out = {}
-        arr = np.asarray(outputs_per_face, dtype=np.float64)  # (faces, detectors)
-        for j, name in enumerate(self.names):
-            out[name] = float(arr[:, j].max())
-        if len(self.names) > 1:
-            out[self.scorers[-1]] = max(fusion.fuse_detectors(row) for row in arr)
-        return out
+    def _frame_score(self, index: int, time_s: float | None, results: list[FaceResult],
+                     detected: Sequence[DetectedFace], track_ids: Sequence[int | None]) -> FrameScore:
+        """The eval record of a frame scored by ``Scanner.score_faces``: per face and scorer the
+        detector's probability (and the scanner's per-face fusion as ``fused``), per frame the
+        frame rule of ``facetrust.fusion``."""
+        faces = []
+        for fr, face, tid in zip(results, detected, track_ids):
+            scores = {sc.detector: sc.fake_probability for sc in fr.scores}
+            if len(self.names) > 1:
+                scores[self.scorers[-1]] = fr.fake_probability
+            faces.append(FaceScore(tid, scores, face, fr.decisive))
+        frame_scores = {}
+        for sc in self.scorers if faces else ():
+            p = fusion.frame_probability([fusion.FaceEvidence(f.scores[sc], passed=f.passed) for f in faces])
+            if p is not None:
+                frame_scores[sc] = p
+        return FrameScore(index, time_s, len(faces), frame_scores, faces)
 
     def score(self, sample: Sample, condition: str = CLEAN) -> SampleRecord:
         """Score one sample (never raises for bad media: the record carries the error)."""
@@ -203,6 +243,9 @@ class Engine:
             rec.frames = []
         elif rec.n_faces == 0:
             rec.status = "no_face"
+        elif not any(f.scores for f in rec.frames):  # as scan: faces below the quality gate never decide
+            rec.status, rec.error_code = "no_face", "low_quality"
+            rec.error = "faces found, none passed the quality gate"
         return rec
 
     def _key(self, sample: Sample, condition: str) -> FaceCacheKey | None:
@@ -248,8 +291,6 @@ class Engine:
 
     def _score_from_crops(self, rec: SampleRecord, key: FaceCacheKey, entry: CacheEntry) -> bool:
         """Crop-only detectors with every crop cached: score without decoding. False if not possible."""
-        from ..detectors import FaceInput
-
         assert self.cache is not None
         n = entry.n_faces
         bundles = {}
@@ -262,23 +303,13 @@ class Engine:
         t = time.perf_counter()
         k = 0
         for fr in entry.frames:
-            probs: list[list[float]] = [[] for _ in fr.faces]
-            for det in self.detectors:
-                b = bundles[det.info.crop]
-                inputs = [
-                    FaceInput(crop=b.crops[k + i], matrix=b.matrices[k + i], frame=None, box=f.box,
-                              landmarks5=f.landmarks5)
-                    for i, f in enumerate(fr.faces)
-                ]
-                outs = det.predict(inputs) if inputs else []
-                if len(outs) != len(inputs):
-                    raise FacetrustError(
-                        f"detector {det.info.name} returned {len(outs)} outputs for {len(inputs)} faces"
-                    )
-                for i, o in enumerate(outs):
-                    probs[i].append(o.fake_probability)
+            crops = {
+                spec: [AlignedFace(b.crops[k + i], b.matrices[k + i], f, spec) for i, f in enumerate(fr.faces)]
+                for spec, b in bundles.items()
+            }
+            results = self.scanner.score_faces(fr.faces, crops, frame_index=fr.index, time_s=fr.time_s)
+            rec.frames.append(self._frame_score(fr.index, fr.time_s, results, fr.faces, fr.track_ids))
             k += len(fr.faces)
-            rec.frames.append(FrameScore(fr.index, fr.time_s, len(fr.faces), self._frame_scores(probs)))
         self.timing["score_s"] += time.perf_counter() - t
         self.counters["scored_from_cached_crops"] += 1
         return True
@@ -290,6 +321,7 @@ class Engine:
         kind, frames = self._frames(sample)
         rec.media_kind = kind
         self.timing["decode_s"] += time.perf_counter() - t
+        tracker = FaceTracker() if kind in ("video", "frames") else None  # as scan tracks a video's faces
         new_frames: list[CachedFrame] = []
         crops: dict[Any, tuple[list, list]] = {spec: ([], []) for spec in self.store_specs}
         stale = entry is None
@@ -318,15 +350,19 @@ class Engine:
             else:
                 faces = cached.faces
             t = time.perf_counter()
-            analysed = self.scanner.analyse_frame(image, faces)
+            analysis: FrameAnalysis = self.scanner.analyse_frame(image, faces, frame_index=frame.index,
+                                                                 time_s=frame.time_s)
             self.timing["score_s"] += time.perf_counter() - t
-            probs = [[o.fake_probability for o in outs] for _, outs, _ in analysed]
-            rec.frames.append(FrameScore(frame.index, frame.time_s, len(analysed), self._frame_scores(probs)))
-            new_frames.append(CachedFrame(frame.index, frame.time_s, list(faces)))
+            track_ids = tracker.update(analysis.faces) if tracker else [None] * len(analysis.faces)
+            if cached is not None and cached.track_ids != track_ids:
+                stale = True
+            rec.frames.append(self._frame_score(frame.index, frame.time_s, analysis.results, analysis.faces,
+                                                track_ids))
+            new_frames.append(CachedFrame(frame.index, frame.time_s, list(faces), list(track_ids)))
             for spec in self.store_specs:
-                for _, _, aligned in analysed:
-                    crops[spec][0].append(aligned[spec].crop)
-                    crops[spec][1].append(aligned[spec].matrix)
+                for a in analysis.crops[spec]:
+                    crops[spec][0].append(a.crop)
+                    crops[spec][1].append(a.matrix)
             del frame, image
         if not new_frames:
             raise MediaError(f"{sample.path}: no frame could be read")
@@ -362,4 +398,4 @@ def score_samples(
     return out
 
 
-__all__ = ["EvalSettings", "Engine", "FrameScore", "ProgressFn", "SampleRecord", "score_samples"]
+__all__ = ["EVAL_SCAN_OPTIONS", "EvalSettings", "Engine", "FaceScore", "FrameScore", "ProgressFn", "SampleRecord", "score_samples"]

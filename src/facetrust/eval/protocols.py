@@ -74,6 +74,7 @@ class ProtocolRun:
     rows: list[dict] = field(default_factory=list)  # metric rows to append
     all_records: list = field(default_factory=list)  # every record the run scored, for results.json
     extra: dict[str, Any] = field(default_factory=dict)  # protocol sections of results.json
+    rule: Any = None  # facetrust.fusion.MediaRule: scan's media rule, the one every level table uses
 
 
 def __getattr__(name: str):

@@ -21,7 +21,7 @@ from .. import fusion
 from . import metrics as M
 from . import protocols as P
 from .engine import SampleRecord
-from .tables import LevelTable, _source
+from .tables import LevelTable, _source, sample_scores
 
 
 # ----------------------------------------------------------------------------------------------
@@ -37,10 +37,10 @@ def _rel(path: str, root: str) -> str:
     return Path(path).as_posix() if rel.startswith("..") else Path(rel).as_posix()
 
 
-def record_dict(r: SampleRecord, root: str, aggregation: str, group_attrs: Sequence[str] = ()) -> dict[str, Any]:
-    """One sample's outcome; ``scores`` per scorer at its own unit (image: max over faces; frame
-    unit: ``aggregation`` over its own frames), ``frames`` for frame-level units, and the values of
-    ``group_attrs`` (fairness) under ``attrs``."""
+def record_dict(r: SampleRecord, root: str, rule: fusion.MediaRule, group_attrs: Sequence[str] = ()) -> dict[str, Any]:
+    """One sample's outcome; ``scores`` per scorer as ``facetrust scan`` scores that media alone
+    (:func:`~facetrust.eval.tables.sample_scores`), ``frames`` for frame-level units, and the
+    values of ``group_attrs`` (fairness) under ``attrs``."""
     s = r.sample
     d: dict[str, Any] = {
         "path": _rel(s.path, root),
@@ -63,15 +63,8 @@ def record_dict(r: SampleRecord, root: str, aggregation: str, group_attrs: Seque
     }
     if group_attrs:
         d["attrs"] = {a: P.group_value(s, a) for a in group_attrs}
-    scored = [f for f in r.frames if f.n_faces]
-    scorers = list(scored[0].scores) if scored else []
-    if scored:
-        if r.unit == "image":
-            d["scores"] = {sc: max(f.scores[sc] for f in scored) for sc in scorers}
-        else:  # the sample's own aggregate (its group's video score is in the video table)
-            d["scores"] = {sc: fusion.aggregate([f.scores[sc] for f in scored], aggregation) for sc in scorers}
-    else:
-        d["scores"] = None
+    scored = [f for f in r.frames if f.scores]
+    d["scores"] = sample_scores(r, list(scored[0].scores), rule) if scored else None
     if r.unit == "frame":
         d["frames"] = [
             {"index": f.index, "time_s": f.time_s, "n_faces": f.n_faces, "scores": f.scores or None} for f in r.frames

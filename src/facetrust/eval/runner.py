@@ -17,11 +17,10 @@ import time
 from collections import Counter
 from typing import Any, Sequence
 
-from .. import fusion
 from . import protocols as P
 from .adapters._core import Dataset, Sample
 from .cache import FaceCache
-from .engine import Engine, EvalSettings, FrameScore, ProgressFn, SampleRecord, score_samples
+from .engine import EVAL_SCAN_OPTIONS, Engine, EvalSettings, FrameScore, ProgressFn, SampleRecord, score_samples
 from .records import EvalRun, _rel, counts_for, git_commit, jsonable, record_dict, video_units
 from .robustness import CLEAN
 from .tables import (
@@ -86,17 +85,9 @@ def evaluate(
     dataset: Dataset | str | os.PathLike,
     protocol: str = "in-domain",
     *,
-    frames: int | None = 16,
-    every: int | None = None,
-    fps: float | None = None,
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     out_dir: str | os.PathLike | None = None,
-    threshold: float | None = None,
-    face_detector: str = "yunet",
-    min_face_size: float = 24.0,
-    max_faces: int = 16,
-    aggregation: str = fusion.DEFAULT_AGGREGATION,
     n_boot: int = 1000,
     ci_min_groups: int = 5,
     seed: int = 0,
@@ -110,6 +101,7 @@ def evaluate(
     cache_crops: bool = True,
     report: bool = True,
     progress: ProgressFn | None = None,
+    **scan_options: Any,
 ) -> EvalRun:
     """Evaluate ``detector`` (one name or several) on ``dataset`` under ``protocol``.
 
@@ -117,8 +109,11 @@ def evaluate(
     ``protocol``: see :mod:`facetrust.eval.protocols`. ``perturbations`` (robustness): names of
     the sweep (default all) or explicit ``NAME:LEVEL`` items. ``group_attr`` (fairness): the
     attribute to group by (default: the first of gender / race / age_group available).
-    ``threshold``: the fixed operating point of the threshold metrics (BPCER, APCER, accuracy);
-    None = what ``facetrust scan`` uses: one detector's shipped default threshold, else 0.5.
+    ``scan_options``: the scan options of :data:`~facetrust.eval.engine.EVAL_SCAN_OPTIONS`
+    (``frames``, ``threshold``, ``min_face_size``...), declared and checked by
+    :class:`facetrust.pipeline.ScanOptions`; None or not given = scan's default. ``threshold`` is the
+    fixed operating point of the threshold metrics (BPCER, APCER, accuracy); None = what
+    ``facetrust scan`` uses: one detector's shipped default threshold, else 0.5.
     ``n_boot`` / ``ci_min_groups``: bootstrap replicates, and the fewest independent units (groups)
     per class for which a CI is given (fewer: the CI is null with its reason).
     ``train_fn`` (leave-one-family-out): see :data:`facetrust.eval.protocols.TrainFn`.
@@ -140,15 +135,17 @@ def evaluate(
     kind_key = _kind_source(ds, kind_attr)
     if kind_key:
         ds = _rekind(ds, kind_key)
+    unknown = set(scan_options) - set(EVAL_SCAN_OPTIONS)
+    if unknown:
+        raise TypeError(f"evaluate() got unknown option(s): {', '.join(sorted(unknown))}")
     settings = EvalSettings(
-        frames=frames if every is None and fps is None else None, every=every, fps=fps,
-        face_detector=face_detector, min_face_size=min_face_size, max_faces=max_faces,
-        threshold=threshold, aggregation=aggregation, n_boot=n_boot, ci_min_groups=ci_min_groups, seed=seed,
-        cache_crops=cache_crops,
+        **{k: v for k, v in scan_options.items() if v is not None},
+        n_boot=n_boot, ci_min_groups=ci_min_groups, seed=seed, cache_crops=cache_crops,
     )
     cache = FaceCache(cache_dir) if use_cache else None
     engine = Engine(detectors, settings, cache)
     settings = engine.settings  # the threshold resolved
+    rule = settings.media_rule()  # the media rule scan applies with these settings
     scorers = engine.scorers
 
     samples, selection = P.select_test_samples(ds)
@@ -159,7 +156,7 @@ def evaluate(
 
     t_score = time.perf_counter()
     records = score_samples(engine, samples, CLEAN, progress)
-    tables = build_tables(records, scorers, settings.aggregation)
+    tables = build_tables(records, scorers, rule)
     rows = breakdown_rows(tables, scorers, settings)
     all_records = list(records)
     extra: dict[str, Any] = {}
@@ -167,7 +164,7 @@ def evaluate(
     protocol_entry.obj(P.ProtocolRun(  # the protocol's own rows and sections (facetrust.eval.sections)
         dataset=ds, samples=samples, engine=engine, cache=cache, records=records, tables=tables, scorers=scorers,
         settings=settings, progress=progress, perturbations=perturbations, group_attr=group_attr, train_fn=train_fn,
-        rows=rows, all_records=all_records, extra=extra,
+        rows=rows, all_records=all_records, extra=extra, rule=rule,
     ))
 
     fair_attrs = (extra["fairness"]["attribute"],) if extra.get("fairness", {}).get("attribute") else ()
@@ -204,9 +201,9 @@ def evaluate(
         "settings": {
             "sampler": engine.sampler.describe(),
             "face_detector": engine.face_detector_desc,
-            "max_faces": settings.max_faces,
-            "threshold": settings.threshold,
-            "aggregation": settings.aggregation,
+            # the other scan options, as ScanOptions names them (the sampler and detector are above)
+            **{n: getattr(settings, n) for n in EVAL_SCAN_OPTIONS
+               if n not in ("frames", "every", "fps", "face_detector")},
             "fpr_targets": list(settings.fpr_targets),
             "n_boot": settings.n_boot,
             "ci_alpha": settings.ci_alpha,
@@ -218,9 +215,11 @@ def evaluate(
             "cache_dir": str(cache.root) if cache else None,
             "cache_crops": settings.cache_crops,
             "levels": {
-                "image": "still image alone in its group; max over faces",
+                "image": "still image alone in its group; scan's image rule (facetrust.fusion.fuse_media): "
+                         "max over faces",
                 "frame": "each sampled frame (videos, frame folders, grouped images); max over faces",
-                "video": f"per group: {settings.aggregation} over its frame scores (facetrust.fusion.aggregate)",
+                "video": f"per group: scan's video rule (facetrust.fusion.fuse_media): max over tracks seen in "
+                         f">= {settings.min_track_frames} sampled frames of each track's {settings.aggregation}",
             },
         },
         "counts": counts_for(records),
@@ -238,7 +237,7 @@ def evaluate(
         },
         "metrics": rows,
         **extra,
-        "samples": [record_dict(r, ds.root, settings.aggregation, fair_attrs) for r in all_records],
+        "samples": [record_dict(r, ds.root, rule, fair_attrs) for r in all_records],
         "video_units": video_units(tables["video"], ds.root, scorers),
         "timing": {
             "total_s": t_end - t_start,

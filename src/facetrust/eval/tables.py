@@ -1,11 +1,13 @@
 """Turning scored samples into metric rows: units per level, breakdowns and protocol sections.
 
-Levels: ``image`` is a still image alone in its group (score = max over its faces); ``frame`` is
+Levels, each scored by the rule ``facetrust scan`` applies (:func:`facetrust.fusion.fuse_media`):
+``image`` is a still image alone in its group (the image rule: max over its faces); ``frame`` is
 every sampled frame of a video or frame folder, and every still image that shares its group with
-other samples (score = max over the frame's faces); ``video`` is one unit per group of frame-level
-units (score = ``fusion.aggregate``, ``topk_mean`` by default, over the group's frame scores;
-label = max of its labels). Numbers come only from :mod:`facetrust.eval.metrics`; an undefined
-one is ``null`` with its reason.
+other samples (``fusion.frame_probability``: max over the frame's faces); ``video`` is one unit per
+group of frame-level units (the video rule over the group's face tracks: a video's or frame
+folder's tracks as the scanner's tracker links them, the group's still images linked by the same
+tracker in sample order; label = max of its labels). Numbers come only from
+:mod:`facetrust.eval.metrics`; an undefined one is ``null`` with its reason.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from .. import fusion
 from . import metrics as M
 from . import protocols as P
 from .adapters._core import Sample
-from .engine import EvalSettings, FrameScore, SampleRecord
+from ..faces import FaceTracker
+from .engine import EvalSettings, SampleRecord
 
 CI_METRICS = ("roc_auc", "average_precision", "eer", "ece")
 ROC_MAX_POINTS = 256
@@ -75,37 +78,85 @@ def assign_units(records: Sequence[SampleRecord]) -> None:
     """Mark each record as an ``image`` unit or a ``frame``-level member of a video group."""
     group_size = Counter(r.sample.group for r in records)
     for r in records:
-        seq = r.sample.media_type in ("video", "frames") or r.media_kind in ("video", "frames")
-        r.unit = "frame" if seq or group_size[r.sample.group] > 1 else "image"
+        r.unit = "frame" if _is_sequence(r) or group_size[r.sample.group] > 1 else "image"
 
 
-def build_tables(records: Sequence[SampleRecord], scorers: Sequence[str], aggregation: str) -> dict[str, LevelTable]:
+def _is_sequence(r: SampleRecord) -> bool:
+    return r.sample.media_type in ("video", "frames") or r.media_kind in ("video", "frames")
+
+
+def _fuse(evidence: dict[str, list[fusion.FaceEvidence]], rule: fusion.MediaRule, video: bool) -> dict[str, float] | None:
+    """Per scorer, the media probability of ``fusion.fuse_media`` (None when no face decides)."""
+    out = {}
+    for sc, faces in evidence.items():
+        p = fusion.fuse_media(faces, rule, video=video).probability
+        if p is None:
+            return None
+        out[sc] = p
+    return out
+
+
+def _evidence(frames, scorers: Sequence[str], key=lambda tid: tid) -> dict[str, list[fusion.FaceEvidence]]:
+    """Per scorer, the media rule's view of ``frames``' faces (``key`` names each face's track)."""
+    return {
+        sc: [fusion.FaceEvidence(f.scores[sc], fr.index, fr.time_s, key(f.track_id), f.passed)
+             for fr in frames for f in fr.faces]
+        for sc in scorers
+    }
+
+
+def sample_scores(r: SampleRecord, scorers: Sequence[str], rule: fusion.MediaRule) -> dict[str, float] | None:
+    """One sample's probability per scorer, exactly as ``facetrust scan`` gives it for that media:
+    the video rule for a video or frame folder, the image rule for a still image."""
+    if r.status != "ok":
+        return None
+    return _fuse(_evidence(r.frames, scorers), rule, video=_is_sequence(r))
+
+
+def group_scores(members: Sequence[SampleRecord], scorers: Sequence[str], rule: fusion.MediaRule) -> dict[str, float] | None:
+    """A video unit's probability per scorer: the video rule over the group's tracks. Each video's
+    or frame folder's tracks stay its own; the group's still images are frames of one sequence,
+    linked by the scanner's tracker in sample order."""
+    evidence: dict[str, list[fusion.FaceEvidence]] = {sc: [] for sc in scorers}
+    stills = FaceTracker()
+    for m, r in enumerate(members):
+        if _is_sequence(r):
+            part = _evidence(r.frames, scorers, key=lambda tid, m=m: (m, tid))
+        else:
+            faces = [f for fr in r.frames for f in fr.faces]
+            ids = stills.update([f.face for f in faces])
+            part = {sc: [fusion.FaceEvidence(f.scores[sc], m, None, ("stills", tid), f.passed)
+                         for f, tid in zip(faces, ids)] for sc in scorers}
+        for sc in scorers:
+            evidence[sc] += part[sc]
+    return _fuse(evidence, rule, video=True)
+
+
+def build_tables(records: Sequence[SampleRecord], scorers: Sequence[str], rule: fusion.MediaRule) -> dict[str, LevelTable]:
     """Image, frame and video tables from scored records (no-face / error records excluded)."""
     assign_units(records)
     image, frame, video = LevelTable("image"), LevelTable("frame"), LevelTable("video")
-    groups: dict[str, list[tuple[SampleRecord, FrameScore]]] = {}
+    groups: dict[str, list[SampleRecord]] = {}
     for r in records:
         if r.status != "ok":
             continue
         s = r.sample
         if r.unit == "image":
-            scored = [f for f in r.frames if f.n_faces]
-            image.add(s.label, s.kind, _source(s), s.group, [s],
-                      {sc: max(f.scores[sc] for f in scored) for sc in scorers})
+            scores = sample_scores(r, scorers, rule)
+            if scores is not None:
+                image.add(s.label, s.kind, _source(s), s.group, [s], scores)
             continue
         for f in r.frames:
-            if not f.n_faces:
-                continue
-            frame.add(s.label, s.kind, _source(s), s.group, [s], {sc: f.scores[sc] for sc in scorers})
-            groups.setdefault(s.group, []).append((r, f))
+            if f.scores:  # a face decided this frame
+                frame.add(s.label, s.kind, _source(s), s.group, [s], {sc: f.scores[sc] for sc in scorers})
+        groups.setdefault(s.group, []).append(r)
     for g, members in groups.items():
-        samples = []
-        for r, _ in members:
-            if r.sample not in samples:
-                samples.append(r.sample)
+        scores = group_scores(members, scorers, rule)
+        if scores is None:
+            continue
+        samples = [r.sample for r in members]
         video.add(max(s.label for s in samples), Counter(s.kind for s in samples).most_common(1)[0][0],
-                  Counter(_source(s) for s in samples).most_common(1)[0][0], g, samples,
-                  {sc: fusion.aggregate([f.scores[sc] for _, f in members], aggregation) for sc in scorers})
+                  Counter(_source(s) for s in samples).most_common(1)[0][0], g, samples, scores)
     return {"image": image, "frame": frame, "video": video}
 
 
@@ -330,6 +381,8 @@ __all__ = [
     "breakdown_rows",
     "build_tables",
     "fairness_rows",
+    "group_scores",
     "metric_row",
     "robustness_summary",
+    "sample_scores",
 ]

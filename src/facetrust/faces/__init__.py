@@ -4,6 +4,7 @@ from .align import TEMPLATE_5PT, CropSpec, align_face, estimate_similarity, warp
 from .detect import (
     DEFAULT_FACE_DETECTOR,
     FACE_DETECTORS,
+    DEFAULT_MIN_FACE_SIZE,
     FaceDetectorBackend,
     available_face_detectors,
     create_face_detector,
@@ -14,6 +15,7 @@ from .types import AlignedFace, DetectedFace
 __all__ = [
     "DEFAULT_FACE_DETECTOR",
     "FACE_DETECTORS",
+    "DEFAULT_MIN_FACE_SIZE",
     "TEMPLATE_5PT",
     "AlignedFace",
     "CropSpec",

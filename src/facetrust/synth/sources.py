@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..faces import CropSpec, DetectedFace, align_face, create_face_detector
+from ..faces import DEFAULT_FACE_DETECTOR, CropSpec, DetectedFace, align_face, create_face_detector
 from .landmarks import MAX_FIT_ERROR, LandmarkFitter, fit_error
 from .types import FaceSource
 
@@ -132,7 +132,7 @@ def outside_fraction(shape: tuple[int, int], matrix: np.ndarray, size: int) -> f
 class SourcePreparer:
     """Stage 1 for one process: detector + landmark fitter, created once."""
 
-    def __init__(self, crop: CropSpec, detector: str = "yunet", min_face: float = 32.0, max_outside: float = 1.0) -> None:
+    def __init__(self, crop: CropSpec, detector: str = DEFAULT_FACE_DETECTOR, min_face: float = 32.0, max_outside: float = 1.0) -> None:
         self.crop = crop
         self.min_face = float(min_face)
         self.max_outside = float(max_outside)

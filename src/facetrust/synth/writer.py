@@ -29,7 +29,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ..faces import CropSpec
+from ..faces import DEFAULT_FACE_DETECTOR, CropSpec
 from .registry import family_class, forgery_families, get_family
 from .seeds import derive_seed
 from .sources import SourcePreparer, SourceRecord, list_images, load_face
@@ -59,7 +59,7 @@ class SynthConfig:
     margin: float = 0.25
     min_face: float = 32.0  # shorter detector-box side in source pixels
     max_outside: float = 1.0  # skip sources whose crop is more than this share mirror padding
-    detector: str = "yunet"
+    detector: str = DEFAULT_FACE_DETECTOR
     perturb_prob: float = 0.5  # when "perturb" is among the families; real and fake alike
     image_format: str = "png"  # "png" or "jpeg"
     jpeg_quality: int = 95

@@ -15,7 +15,7 @@ Conventions (every function here)
 The full written-out definitions live in docs/metrics.md; each docstring states the formula used.
 
 One module per family of metrics (ranking, threshold, calibration, localization, temporal,
-aggregation, bootstrap, standard); result containers in ``_results``, shared checks in ``_common``.
+bootstrap, standard; frame -> video aggregation is scan's media rule, facetrust.fusion.fuse_media); result containers in ``_results``, shared checks in ``_common``.
 Every name is re-exported here: import from ``facetrust.eval.metrics``.
 """
 
@@ -82,10 +82,6 @@ from .temporal import (
     segment_map,
     tiou,
 )
-from .aggregation import (
-    GroupedScores,
-    aggregate_scores,
-)
 from .bootstrap import (
     BootstrapCI,
     bootstrap_ci,
@@ -97,7 +93,6 @@ from .standard import (
 __all__ = [
     "BootstrapCI",
     "CalibrationResult",
-    "GroupedScores",
     "LEVELS",
     "Level",
     "LevelledResult",
@@ -107,7 +102,6 @@ __all__ = [
     "Segment",
     "accuracy",
     "acer",
-    "aggregate_scores",
     "apcer",
     "average_precision",
     "balanced_accuracy",

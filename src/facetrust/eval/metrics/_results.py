@@ -54,7 +54,7 @@ class LevelledResult:
 
     Naming convention: every reported number is keyed ``"<metric>@<level>"`` (e.g. ``roc_auc@video``,
     ``eer@frame``), where level is one of ``frame`` (one score per decoded frame / face crop),
-    ``video`` (one score per video, after :func:`aggregate_scores`), ``track`` (one per face track)
+    ``video`` (one score per video, by scan's media rule :func:`facetrust.fusion.fuse_media`), ``track`` (one per face track)
     or ``image`` (one per still image).
     """
 

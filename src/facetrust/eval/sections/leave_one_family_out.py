@@ -43,7 +43,7 @@ def leave_one_family_out(run: ProtocolRun) -> None:
             ids = {id(s) for s in test}
             recs = [r for r in run.records if id(r.sample) in ids]
             fold_scorers = run.scorers
-        t = build_tables(recs, fold_scorers, run.settings.aggregation)
+        t = build_tables(recs, fold_scorers, run.rule)
         run.rows += _overall_rows(t, fold_scorers, run.settings, "fold", fold=fold.held_out,
                                   subset=f"{fold.held_out} vs reals", curves=False)
         fold_info.append(info)

@@ -18,7 +18,7 @@ def robustness(run: ProtocolRun) -> None:
         cond = condition_name(name, lvl)
         recs = score_samples(run.engine, run.samples, cond, run.progress)
         run.all_records += recs
-        t = build_tables(recs, run.scorers, run.settings.aggregation)
+        t = build_tables(recs, run.scorers, run.rule)
         rob_rows += _overall_rows(t, run.scorers, run.settings, "robustness", condition=cond, perturbation=name,
                                   strength=lvl, subset=cond)
     run.rows += rob_rows
