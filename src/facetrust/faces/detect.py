@@ -71,7 +71,9 @@ class YuNetDetector(FaceDetectorBackend):
         scale = min(1.0, self.max_side / max(h, w))
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         if scale < 1.0:  # YuNet degrades above ~960 px; faces that shrink below its minimum are lost
-            bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            # At least 1 px per side: a 1x5000 strip would otherwise round to width 0 (cv2 asserts).
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
         confs, boxes, lms = yuface.detect(np.ascontiguousarray(bgr), conf=self.min_score)
         out = []
         for c, b, lm in zip(confs, boxes, lms):
