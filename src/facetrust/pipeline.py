@@ -262,8 +262,10 @@ class Scanner:
         t0 = time.perf_counter()
         if isinstance(source, (str, os.PathLike)):
             label = os.fspath(source)
-        else:
-            label = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>"
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            label = "<bytes>"
+        else:  # an array, or a wrong type that open_media refuses (named so the row says what came in)
+            label = "<array>" if isinstance(source, np.ndarray) else f"<{type(source).__name__}>"
         result = MediaResult(
             path=label,
             verdict="error",

@@ -201,6 +201,9 @@ def _composite_over_white(rgba: np.ndarray) -> np.ndarray:
 
 def _int_to_uint8(a: np.ndarray) -> np.ndarray:
     """32-bit integer pixels: 8-bit data passes through, anything wider is read as 16-bit."""
+    if np.issubdtype(a.dtype, np.unsignedinteger):
+        # Saturate before the signed cast: uint64 values above 2**63 would otherwise wrap negative (black).
+        a = np.minimum(a, 65535)
     a = a.astype(np.int64, copy=False)
     if a.size and a.max() > 255:
         return (np.clip(a, 0, 65535) >> 8).astype(np.uint8)

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
-from ..errors import MediaError
+from ..errors import MediaError, UnsupportedMediaError
 from .image import DEFAULT_MAX_PIXELS, check_media_file, load_image
 from .sampling import FrameSampler
 from .video import Frame, VideoInfo
@@ -245,6 +245,11 @@ def open_media(
     CorruptMediaError, DecompressionBombError, NoDecodableFramesError (while iterating).
     """
     sampler = sampler or FrameSampler()
+    if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)):
+        # None, a list, a number...: a caller's mistake, reported as a typed error, not a TypeError.
+        raise UnsupportedMediaError(
+            f"unsupported input of type {type(source).__name__}: give a path, encoded bytes or an RGB array"
+        )
     if isinstance(source, np.ndarray):
         image = load_image(source, max_pixels=max_pixels)
         return _image_media("<array>", image, sampler, max_pixels)
