@@ -53,13 +53,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import api
-    from .io import expand_sources
+    from .io import walk_sources
     from .report import write_csv, write_html, write_json
 
     console = Console(stderr=True, quiet=args.quiet)
-    paths = expand_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
+    entries = walk_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
                            exclude=args.exclude or ())
-    if not paths:
+    if not entries:
         console.print("[red]no input found[/red]")
         return EXIT_NO_INPUT
     opts = _options(args)
@@ -71,10 +71,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     results = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
-        overall = progress.add_task("scanning", total=len(paths))
-        for path in paths:
-            progress.update(overall, description=f"scanning {Path(path).name[:40]}")
-            results.append(scanner.scan(str(path)))
+        overall = progress.add_task("scanning", total=len(entries))
+        for entry in entries:
+            progress.update(overall, description=f"scanning {entry.path.name[:40]}")
+            results.append(api.scan_entry(scanner, entry))
             progress.advance(overall)
     report = api.make_report(results, **opts)
     if args.json:
@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the JSON report")
     p.add_argument("--csv", metavar="OUT", help="write a CSV summary (one row per media)")
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
-    p.add_argument("--include", action="append", metavar="GLOB", help="folders: only files matching")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="folders: only files matching (scanned whatever their extension, e.g. '*.raw')")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")
     p.add_argument("--no-recursive", action="store_true", help="folders: do not descend")
     p.add_argument("-q", "--quiet", action="store_true")
