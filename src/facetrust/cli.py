@@ -18,6 +18,7 @@ EXIT_OK, EXIT_FAKE, EXIT_USAGE, EXIT_ERRORS, EXIT_NO_INPUT = 0, 1, 2, 3, 4
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
     from .detectors import DEFAULT_DETECTORS
     from .fusion import AGGREGATIONS, DEFAULT_AGGREGATION
+    from .io.budget import DEFAULT_MEDIA_BUDGET_S
 
     p.add_argument("--detector", dest="detectors", action="append", metavar="NAME",
                    help=f"forensic detector (repeat to fuse several; default: {' '.join(DEFAULT_DETECTORS)})")
@@ -31,6 +32,9 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aggregation", choices=AGGREGATIONS, default=DEFAULT_AGGREGATION,
                    help="video: how frame scores make a track score")
     p.add_argument("--min-face-size", type=float, default=24.0, help="ignore faces smaller than this (px)")
+    p.add_argument("--media-budget", dest="media_budget_s", type=float, default=DEFAULT_MEDIA_BUDGET_S,
+                   metavar="SECONDS", help="wall-clock budget per media item; past it the row is error "
+                   f"budget_exceeded (default {DEFAULT_MEDIA_BUDGET_S:g})")
 
 
 def _options(args: argparse.Namespace) -> dict:
@@ -45,6 +49,7 @@ def _options(args: argparse.Namespace) -> dict:
         threshold=args.threshold,
         aggregation=args.aggregation,
         min_face_size=args.min_face_size,
+        media_budget_s=args.media_budget_s,
     )
 
 

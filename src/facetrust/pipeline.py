@@ -22,6 +22,7 @@ from .errors import FacetrustError, MediaError
 from .faces import DEFAULT_FACE_DETECTOR, FaceTracker, align_face, create_face_detector
 from .faces.align import CropSpec
 from .faces.types import DetectedFace
+from .io.budget import DEFAULT_MEDIA_BUDGET_S, Deadline, check_budget_s
 from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class ScanOptions:
     previews: bool = True  # keep downscaled frames for the HTML report
     preview_max_side: int = 640
     max_previews: int = 8
+    media_budget_s: float = DEFAULT_MEDIA_BUDGET_S  # wall clock per media; then error budget_exceeded
 
     def __post_init__(self) -> None:
         if isinstance(self.detectors, str):
@@ -60,6 +62,7 @@ class ScanOptions:
             raise ValueError(f"threshold must be in [0, 1], got {self.threshold}")
         if self.aggregation not in fusion.AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {fusion.AGGREGATIONS}")
+        object.__setattr__(self, "media_budget_s", check_budget_s(self.media_budget_s))
         if sum(x is not None for x in (self.frames, self.every, self.fps)) > 1:
             raise ValueError("give at most one of frames, every, fps")
         if self.detector_weights is not None:
@@ -274,7 +277,8 @@ class Scanner:
             threshold=self.threshold,
         )
         try:
-            media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels)
+            deadline = Deadline(o.media_budget_s, label)
+            media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels, deadline=deadline)
             result.media_type = "array" if label == "<array>" else media.kind
             result.width, result.height = media.width, media.height
             result.fps, result.duration_s, result.n_frames_total = media.fps, media.duration_s, media.n_frames
@@ -304,12 +308,14 @@ class Scanner:
         n_done = 0
         expected = None  # frames the progress callback can expect, when the video says how many it has
         if media.kind == "video" and media.n_frames:
-            from .io import sample_indices
+            from .io.sampling import count_sampled
 
-            expected = len(sample_indices(o.sampler(), media.n_frames, media.fps))
+            expected = count_sampled(o.sampler(), media.n_frames, media.fps)  # O(1): headers can lie
         scale = 1.0
         frames = prefetch(media.frames()) if media.kind == "video" else media.frames()
         for frame in frames:
+            if media.deadline is not None:
+                media.deadline.check(f"after {n_done} analysed frames")
             analysed = self.analyse_frame(frame.image)
             ids = tracker.update([f for f, _, _ in analysed]) if tracker else [None] * len(analysed)
             frame_probs = []

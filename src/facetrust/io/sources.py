@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Literal, Sequence
 import numpy as np
 
 from ..errors import MediaError, UnsupportedMediaError
+from .budget import Deadline
 from .image import DEFAULT_MAX_PIXELS, check_media_file, load_image
 from .sampling import FrameSampler
 from .video import Frame, VideoInfo
@@ -254,6 +255,7 @@ class Media:
     _path: str | None = field(default=None, repr=False, compare=False)
     _sampler: FrameSampler = field(default_factory=FrameSampler, repr=False, compare=False)
     _max_pixels: int = field(default=DEFAULT_MAX_PIXELS, repr=False, compare=False)
+    deadline: Deadline | None = field(default=None, repr=False, compare=False)  # checked while decoding
     _cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
 
     def frames(self) -> Iterator[Frame]:
@@ -269,7 +271,9 @@ class Media:
         # Holding `self` here keeps a spooled temp file alive until this iterator is finished.
         path = self._path
         try:
-            yield from iter_video_frames(path, self._sampler, max_pixels=self._max_pixels, info=self.video_info)
+            yield from iter_video_frames(
+                path, self._sampler, max_pixels=self._max_pixels, info=self.video_info, deadline=self.deadline
+            )
         except MediaError as exc:
             raise _relabel(exc, path, self.source) from None
 
@@ -305,8 +309,11 @@ def open_media(
     *,
     sampler: FrameSampler | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    deadline: Deadline | None = None,
 ) -> Media:
     """Open a path, encoded bytes or an RGB array as :class:`Media`.
+
+    ``deadline`` bounds the video decoding of :meth:`Media.frames` (BudgetExceededError).
 
     Images are decoded right away (so a damaged image raises here); videos are probed (header plus
     one frame) and decoded lazily by :meth:`Media.frames`. Raises the typed errors of
@@ -341,6 +348,7 @@ def open_media(
             _remove(tmp)
             raise
         media._cleanup = weakref.finalize(media, _remove, tmp)
+        media.deadline = deadline
         return media
 
     path = check_media_file(source)
@@ -356,7 +364,9 @@ def open_media(
     if kind == "image":
         image = load_image(path, max_pixels=max_pixels)
         return _image_media(str(source), image, sampler, max_pixels)
-    return _video_media(str(source), str(path), sampler, max_pixels)
+    media = _video_media(str(source), str(path), sampler, max_pixels)
+    media.deadline = deadline
+    return media
 
 
 def _image_media(label: str, image: np.ndarray, sampler: FrameSampler, max_pixels: int) -> Media:
