@@ -67,7 +67,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not entries:
         console.print("[red]no input found[/red]")
         return EXIT_NO_INPUT
-    opts = _options(args)
+    # Previews and heatmaps are only drawn by the HTML report; kept for every row of a batch they cost
+    # ~1 MB per image (issue 13), so without --html they are neither made nor kept.
+    opts = {**_options(args), "previews": bool(args.html)}
     try:
         scanner = api.get_scanner(**opts)
     except (ValueError, KeyError) as exc:
@@ -79,7 +81,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         overall = progress.add_task("scanning", total=len(entries))
         for entry in entries:
             progress.update(overall, description=f"scanning {entry.path.name[:40]}")
-            results.append(api.scan_entry(scanner, entry))
+            result = api.scan_entry(scanner, entry)
+            if not args.html:
+                for face in result.faces:
+                    face.heatmap = None
+            results.append(result)
             progress.advance(overall)
     report = api.make_report(results, **opts)
     if args.json:
