@@ -106,3 +106,23 @@ def test_a_10000_square_rgba_png_scans_within_the_memory_bound(tmp_path):
     verdict, error_type, w, h, peak = res.stdout.split()[-5:]
     assert (verdict, error_type, w, h) == ("not_applicable", "None", "10000", "10000")
     assert float(peak) <= PEAK_LIMIT_MB, f"peak RSS {float(peak):.0f} MB"  # was 3.0 GB
+
+
+def test_video_frames_above_the_frame_byte_limit_are_refused(tmp_path):
+    import av
+
+    from facetrust.io import open_media
+    from facetrust.io.video import MAX_FRAME_BYTES
+
+    assert 7680 * 4320 * 3 <= MAX_FRAME_BYTES  # 8K UHD still scans
+    side = 6000  # 36 MP: under the pixel limit, over the frame byte limit (a 100 MP one peaked at 2.5 GB)
+    path = tmp_path / "huge_frames.mov"
+    with av.open(str(path), "w", format="mov") as out:
+        stream = out.add_stream("png", rate=1)
+        stream.width, stream.height, stream.pix_fmt = side, side, "rgb24"
+        frame = av.VideoFrame.from_ndarray(np.zeros((side, side, 3), np.uint8), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            out.mux(packet)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(DecompressionBombError, match="bytes each as RGB"):
+        open_media(path)

@@ -26,7 +26,7 @@ from ..errors import (
     UnsupportedMediaError,
 )
 from .budget import Deadline
-from .image import DEFAULT_MAX_PIXELS, check_media_file
+from .image import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, check_media_file
 from .sampling import FrameSampler
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 MAX_LEADING_DECODE_ERRORS = 64
 # Packets probe_video reads looking for the first frame (to learn the display rotation).
 _PROBE_MAX_PACKETS = 64
+# RGB bytes of one video frame: a quarter of an image's decoded-byte limit, because the decoder's
+# output, the two frames decoded ahead and the one being analysed are in memory together (a
+# 100 MP PNG-in-MOV video peaked at 2.5 GB). 33 MP: 8K UHD (7680x4320) still fits.
+MAX_FRAME_BYTES = DEFAULT_MAX_DECODED_BYTES // 4
 
 
 @dataclass
@@ -117,6 +121,11 @@ def _check_pixels(w: int, h: int, max_pixels: int, label: str) -> None:
     if w * h > max_pixels:
         raise DecompressionBombError(
             f"{label}: video frames of {w}x{h} = {w * h} pixels exceed the limit of {max_pixels}"
+        )
+    if w * h * 3 > MAX_FRAME_BYTES:
+        raise DecompressionBombError(
+            f"{label}: video frames of {w}x{h} need {w * h * 3} bytes each as RGB, above the limit of "
+            f"{MAX_FRAME_BYTES} (several frames are in memory at once; possible decompression bomb)"
         )
 
 
