@@ -79,6 +79,8 @@ def test_a_fifo_and_a_linked_folder_are_named_not_read(tmp_path):
         pytest.skip("fifos / symlinks not supported here")
     reasons = {e.path.name: e.skip_reason for e in walk_sources([root])}  # must not block on the fifo
     assert reasons == {"pipe.jpg": "not a regular file", "link": "link to a folder, not followed"}
+    flat = {e.path.name: e.skip_reason for e in walk_sources([root], recursive=False)}
+    assert flat == {"pipe.jpg": "not a regular file"}  # no sub-folder is part of a flat walk
 
 
 def test_cli_scan_writes_a_row_for_every_file(folder, tmp_path):

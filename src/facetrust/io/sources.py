@@ -145,11 +145,13 @@ def _walk(root: Path, recursive: bool) -> Iterator[tuple[Path, str | None]]:
         while unreadable:
             exc = unreadable.pop(0)
             yield Path(exc.filename or dirpath), f"folder not readable ({exc.strerror or exc})"
+        if not recursive:  # sub-folders are not part of a non-recursive walk, linked or not
+            dirnames[:] = []
         visible = sorted(d for d in dirnames if not d.startswith("."))
         linked = [d for d in visible if os.path.islink(os.path.join(dirpath, d))]
         for d in linked:
             yield Path(dirpath) / d, "link to a folder, not followed"
-        dirnames[:] = [d for d in visible if d not in linked] if recursive else []
+        dirnames[:] = [d for d in visible if d not in linked]
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield Path(dirpath) / name, None
