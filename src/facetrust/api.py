@@ -11,13 +11,16 @@ import datetime as _dt
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .detectors.base import DetectorInfo
 from .pipeline import ProgressFn, ScanOptions, Scanner
 from .report.schema import MediaResult, ScanReport
+
+if TYPE_CHECKING:
+    from .io.sources import SourceEntry
 
 Source = str | os.PathLike | bytes | np.ndarray
 
@@ -65,7 +68,7 @@ def iter_scan(
         yield scan_entry(scanner, entry, progress=progress)
 
 
-def scan_entry(scanner: Scanner, entry, *, progress: ProgressFn | None = None) -> MediaResult:
+def scan_entry(scanner: Scanner, entry: SourceEntry, *, progress: ProgressFn | None = None) -> MediaResult:
     """The result row of one :class:`facetrust.io.SourceEntry`: scanned, or skipped with its reason."""
     if entry.skip_reason is None:
         return scanner.scan(str(entry.path), progress=progress)
