@@ -11,13 +11,16 @@ import datetime as _dt
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .detectors.base import DetectorInfo
 from .pipeline import ProgressFn, ScanOptions, Scanner
 from .report.schema import MediaResult, ScanReport
+
+if TYPE_CHECKING:
+    from .io.sources import SourceEntry
 
 Source = str | os.PathLike | bytes | np.ndarray
 
@@ -51,14 +54,49 @@ def iter_scan(
     progress: ProgressFn | None = None,
     **options,
 ) -> Iterator[MediaResult]:
-    """Scan files and folders one media at a time (a failure never stops the batch)."""
-    from .io import expand_sources
+    """Scan files and folders one media at a time (a failure never stops the batch).
 
+    Every file under a folder gives a result: files that are not media are ``not_applicable`` with
+    the reason (see :func:`facetrust.io.walk_sources`).
+    """
+    from .io import walk_sources
+
+    entries = walk_sources(paths, recursive=recursive, include=include, exclude=exclude)
+    yield from iter_entries(entries, on_media_start=on_media_start, progress=progress, **options)
+
+
+def iter_entries(
+    entries: Iterable[SourceEntry],
+    *,
+    on_media_start: Callable[[str], None] | None = None,
+    progress: ProgressFn | None = None,
+    **options,
+) -> Iterator[MediaResult]:
+    """:func:`iter_scan` over entries already walked (the CLI walks once to count them)."""
     scanner = get_scanner(**options)
-    for path in expand_sources(paths, recursive=recursive, include=include, exclude=exclude):
+    for entry in entries:
         if on_media_start:
-            on_media_start(str(path))
-        yield scanner.scan(str(path), progress=progress)
+            on_media_start(str(entry.path))
+        yield scan_entry(scanner, entry, progress=progress)
+
+
+def scan_entry(scanner: Scanner, entry: SourceEntry, *, progress: ProgressFn | None = None) -> MediaResult:
+    """The result row of one :class:`facetrust.io.SourceEntry`: scanned, or skipped with its reason."""
+    if entry.skip_reason is None:
+        return scanner.scan(str(entry.path), progress=progress)
+    from .report.explain import explain
+
+    result = MediaResult(
+        path=str(entry.path),
+        verdict="not_applicable",
+        fake_probability=None,
+        reason=f"skipped: {entry.skip_reason}",
+        detectors=list(scanner.options.detectors),
+        threshold=scanner.threshold,
+        elapsed_s=0.0,
+    )
+    result.explanation = explain(result)
+    return result
 
 
 def make_report(results: list[MediaResult], **options) -> ScanReport:

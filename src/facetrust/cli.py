@@ -36,16 +36,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import api
-    from .io import expand_sources
+    from .io import walk_sources
     from .report import write_csv, write_html, write_json
 
     console = Console(stderr=True, quiet=args.quiet)
-    paths = expand_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
+    entries = walk_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
                            exclude=args.exclude or ())
-    if not paths:
+    if not entries:
         console.print("[red]no input found[/red]")
         return EXIT_NO_INPUT
-    opts = _options(args)
+    # Previews and heatmaps are only drawn by the HTML report; kept for every row of a batch they cost
+    # ~1 MB per image (issue 13), so without --html they are neither made nor kept.
+    opts = {**_options(args), "previews": bool(args.html)}
     try:
         api.get_scanner(**opts)  # checks the options and loads the models before the first file
     except (ValueError, TypeError, KeyError) as exc:
@@ -53,13 +55,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
-        overall = progress.add_task("scanning", total=len(paths))
+        overall = progress.add_task("scanning", total=len(entries))
 
         def started(path: str) -> None:
             progress.update(overall, description=f"scanning {Path(path).name[:40]}")
 
         results = []
-        for result in api.iter_scan(paths, on_media_start=started, **opts):  # the paths are files already
+        for result in api.iter_entries(entries, on_media_start=started, **opts):
+            if not args.html:
+                for face in result.faces:
+                    face.heatmap = None
             results.append(result)
             progress.advance(overall)
     report = api.make_report(results, **opts)
@@ -161,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the JSON report")
     p.add_argument("--csv", metavar="OUT", help="write a CSV summary (one row per media)")
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
-    p.add_argument("--include", action="append", metavar="GLOB", help="folders: only files matching")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="folders: only files matching (scanned whatever their extension, e.g. '*.raw')")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")
     p.add_argument("--no-recursive", action="store_true", help="folders: do not descend")
     p.add_argument("-q", "--quiet", action="store_true")

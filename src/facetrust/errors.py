@@ -45,6 +45,13 @@ class NoDecodableFramesError(MediaError):
     code = "no_decodable_frames"
 
 
+class BudgetExceededError(FacetrustError):
+    """One media item ran past its wall-clock budget (``ScanOptions.media_budget_s``); its partial
+    results are dropped, the batch goes on."""
+
+    code = "budget_exceeded"
+
+
 class DetectorError(FacetrustError):
     code = "detector_error"
 

@@ -24,6 +24,7 @@ from .faces.align import CropSpec
 from .faces.types import AlignedFace, DetectedFace
 from .fusion.quality import QualityGate, measure_quality
 from .options import given, option, validate
+from .io.budget import DEFAULT_MEDIA_BUDGET_S, Deadline
 from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, TrackResult
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,9 @@ class ScanOptions:
                                           maximum=1.0)
     quality_min_sharpness: float = option(20.0, "quality gate: least sharpness (Laplacian variance of the "
                                           "grey crop at 112 px) to decide", "float", minimum=0.0)
+    media_budget_s: float = option(DEFAULT_MEDIA_BUDGET_S, "wall-clock budget per media item (s); past it the "
+                                   "row is error budget_exceeded", "float", minimum=0.0, exclusive_min=True,
+                                   flag="--media-budget", metavar="SECONDS")
     max_pixels: int = option(100_000_000, "refuse images/frames with more pixels (before decoding)", "int",
                              minimum=1)
     previews: bool = option(True, "keep downscaled frames for the HTML report", "bool", cli=False)
@@ -332,8 +336,10 @@ class Scanner:
         t0 = time.perf_counter()
         if isinstance(source, (str, os.PathLike)):
             label = os.fspath(source)
-        else:
-            label = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>"
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            label = "<bytes>"
+        else:  # an array, or a wrong type that open_media refuses (named so the row says what came in)
+            label = "<array>" if isinstance(source, np.ndarray) else f"<{type(source).__name__}>"
         result = MediaResult(
             path=label,
             verdict="error",
@@ -342,7 +348,8 @@ class Scanner:
             threshold=self.threshold,
         )
         try:
-            media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels)
+            deadline = Deadline(o.media_budget_s, label)
+            media = open_media(source, sampler=o.sampler(), max_pixels=o.max_pixels, deadline=deadline)
             result.media_type = "array" if label == "<array>" else media.kind
             result.width, result.height = media.width, media.height
             result.fps, result.duration_s, result.n_frames_total = media.fps, media.duration_s, media.n_frames
@@ -372,12 +379,14 @@ class Scanner:
         n_done = 0
         expected = None  # frames the progress callback can expect, when the video says how many it has
         if video and media.n_frames:
-            from .io import sample_indices
+            from .io.sampling import count_sampled
 
-            expected = len(sample_indices(o.sampler(), media.n_frames, media.fps))
+            expected = count_sampled(o.sampler(), media.n_frames, media.fps)  # O(1): headers can lie
         scale = 1.0
         frames = prefetch(media.frames()) if video else media.frames()
         for frame in frames:
+            if media.deadline is not None:
+                media.deadline.check(f"after {n_done} analysed frames")
             analysis = self.analyse_frame(frame.image, frame_index=frame.index, time_s=frame.time_s)
             if tracker:
                 for fr, tid in zip(analysis.results, tracker.update(analysis.faces)):

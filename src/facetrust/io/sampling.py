@@ -179,8 +179,31 @@ class _FpsSelector(FrameSelector):
         return self._n is not None and index >= self._n - 1
 
 
+def count_sampled(sampler: FrameSampler, n_frames: int, source_fps: float | None) -> int:
+    """``len(sample_indices(...))`` in constant time, whatever ``n_frames`` a header claims.
+
+    Walking the frames one by one (as :func:`sample_indices` does) took minutes for a poison
+    header claiming 2**31 - 1 frames.
+    """
+    if n_frames <= 0:
+        return 0
+    if sampler.mode == "uniform":
+        return min(n_frames, int(sampler.value))  # bin centres are distinct when N < n
+    if sampler.mode == "every":
+        return -(-n_frames // int(sampler.value))
+    fps = float(source_fps) if source_fps and source_fps > 0 else None
+    if sampler.mode == "all" or (fps is not None and sampler.value >= fps):
+        return n_frames
+    # fps below the source rate: one frame per tick j / f up to the last frame's time.
+    f, src = float(sampler.value), fps or ASSUMED_FPS
+    slack = min(_TICK_SLACK_S, 0.1 / f)
+    return min(n_frames, math.floor(((n_frames - 1) / src + slack) * f) + 1)
+
+
 def sample_indices(sampler: FrameSampler, n_frames: int, source_fps: float | None) -> list[int]:
     """The indices ``sampler`` picks from ``n_frames`` frames at a constant ``source_fps`` (pure)."""
+    if sampler.mode == "uniform":
+        return uniform_indices(n_frames, int(sampler.value))  # no walk over every frame
     selector = sampler.select(n_frames, source_fps)
     picked: list[int] = []
     if selector.done(-1):

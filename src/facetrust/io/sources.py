@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import stat
 import tempfile
 import weakref
 from dataclasses import dataclass, field
@@ -18,14 +19,19 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import MediaError
+from ..errors import MediaError, UnsupportedMediaError
+from .budget import Deadline
 from .image import DEFAULT_MAX_PIXELS, check_media_file, load_image
 from .sampling import FrameSampler
 from .sniff import MediaKind, sniff_head, sniff_media_type  # noqa: F401  (re-exported)
 from .video import Frame, VideoInfo
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
-VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+# ".ts" / ".mts" are left out on purpose (TypeScript sources share them): MPEG-TS files are found by
+# their content in a folder walk, and TypeScript gets a "not a media file" row instead of an error.
+VIDEO_EXTENSIONS = {
+    ".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".m2ts", ".3gp", ".ogv",
+}
 MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -50,13 +56,106 @@ def _matches(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
-def _walk(root: Path, recursive: bool) -> Iterator[Path]:
-    """Media files under ``root`` in sorted order, skipping hidden entries and not following links."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+@dataclass(frozen=True)
+class SourceEntry:
+    """One file (or folder) met while expanding the inputs: scanned, or skipped with a reason.
+
+    ``skip_reason`` None means scan it; otherwise the front doors report it as a ``not_applicable`` row,
+    so no file under a folder disappears without a trace.
+    """
+
+    path: Path
+    skip_reason: str | None = None
+
+
+def _walk(root: Path, recursive: bool) -> Iterator[tuple[Path, str | None]]:
+    """Every non-hidden entry under ``root`` in sorted order, with a reason when it cannot be scanned.
+
+    Hidden files and folders (``.git``, ``.DS_Store``) are left out on purpose; links to folders are
+    not followed (a link loop would never end) but are named; unreadable folders are named too.
+    """
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable.append):
+        while unreadable:
+            exc = unreadable.pop(0)
+            yield Path(exc.filename or dirpath), f"folder not readable ({exc.strerror or exc})"
+        if not recursive:  # sub-folders are not part of a non-recursive walk, linked or not
+            dirnames[:] = []
+        visible = sorted(d for d in dirnames if not d.startswith("."))
+        linked = [d for d in visible if os.path.islink(os.path.join(dirpath, d))]
+        for d in linked:
+            yield Path(dirpath) / d, "link to a folder, not followed"
+        dirnames[:] = [d for d in visible if d not in linked]
         for name in sorted(filenames):
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in MEDIA_EXTENSIONS:
-                yield Path(dirpath) / name
+            if not name.startswith("."):
+                yield Path(dirpath) / name, None
+    for exc in unreadable:
+        yield Path(exc.filename or root), f"folder not readable ({exc.strerror or exc})"
+
+
+def _walk_reason(path: Path, included: bool) -> str | None:
+    """Why a file met in a folder walk is not scanned, or None to scan it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # dangling link or vanished file: the scan reports the typed error
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"  # a FIFO would block the reader; sockets and devices are not media
+    ext = path.suffix.lower()
+    if included or ext in MEDIA_EXTENSIONS:
+        return None
+    try:
+        if sniff_media_type(path) is not None:
+            return None  # media under an unusual name: the content decides
+    except OSError:
+        return None
+    shown = f"extension {ext!r}" if ext else "no extension"
+    return (
+        f"not a media file ({shown}, content not a recognised image or video); "
+        f"--include '*{ext}' scans it anyway"
+    )
+
+
+def walk_sources(
+    paths: Iterable[str | os.PathLike],
+    *,
+    recursive: bool = True,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> list[SourceEntry]:
+    """Command-line paths -> every input, in order, each to scan or skipped with a reason.
+
+    A path that is not a directory is kept as given (even if missing or unsupported) so that it is
+    reported as an error instead of being dropped. Directories expand (sorted) to every file in them,
+    hidden files and folders aside: files with a known media extension or recognised media content are
+    scanned, others are skipped with a reason. ``include``/``exclude`` are fnmatch globs matched
+    against the path relative to that directory and against the basename: a file is kept if it
+    matches some include, or there are none, and no exclude; a file an include names is scanned
+    whatever its extension (``--include '*.raw'``). Files the user filtered out get no entry.
+    Duplicates are dropped.
+    """
+    out: list[SourceEntry] = []
+    seen: set[str] = set()
+
+    def add(p: Path, reason: str | None = None) -> None:
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            out.append(SourceEntry(p, reason))
+
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            add(p)
+            continue
+        for f, reason in _walk(p, recursive):
+            rel = f.relative_to(p).as_posix()
+            if include and not _matches(rel, f.name, include):
+                continue
+            if exclude and _matches(rel, f.name, exclude):
+                continue
+            add(f, reason if reason is not None else _walk_reason(f, included=bool(include)))
+    return out
 
 
 def expand_sources(
@@ -66,36 +165,9 @@ def expand_sources(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> list[Path]:
-    """Turn command-line paths into the list of media files to analyse, deterministically.
-
-    Each path that is not a directory is returned as given, even if missing or unsupported, so that
-    it is reported as an error instead of being dropped. Directories expand (sorted) to the files with
-    a known media extension, skipping hidden files and folders; ``include``/``exclude`` are fnmatch
-    globs matched against the path relative to that directory and against the basename (a file is
-    kept if it matches some include, or there are none, and no exclude). Duplicates are dropped.
-    """
-    out: list[Path] = []
-    seen: set[str] = set()
-
-    def add(p: Path) -> None:
-        key = os.path.normcase(os.path.abspath(p))
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-
-    for raw in paths:
-        p = Path(raw)
-        if not p.is_dir():
-            add(p)
-            continue
-        for f in _walk(p, recursive):
-            rel = f.relative_to(p).as_posix()
-            if include and not _matches(rel, f.name, include):
-                continue
-            if exclude and _matches(rel, f.name, exclude):
-                continue
-            add(f)
-    return out
+    """The files of :func:`walk_sources` that are to be scanned (the skipped ones left out)."""
+    entries = walk_sources(paths, recursive=recursive, include=include, exclude=exclude)
+    return [e.path for e in entries if e.skip_reason is None]
 
 
 @dataclass
@@ -119,6 +191,7 @@ class Media:
     _path: str | None = field(default=None, repr=False, compare=False)
     _sampler: FrameSampler = field(default_factory=FrameSampler, repr=False, compare=False)
     _max_pixels: int = field(default=DEFAULT_MAX_PIXELS, repr=False, compare=False)
+    deadline: Deadline | None = field(default=None, repr=False, compare=False)  # checked while decoding
     _cleanup: weakref.finalize | None = field(default=None, repr=False, compare=False)
 
     def frames(self) -> Iterator[Frame]:
@@ -134,7 +207,9 @@ class Media:
         # Holding `self` here keeps a spooled temp file alive until this iterator is finished.
         path = self._path
         try:
-            yield from iter_video_frames(path, self._sampler, max_pixels=self._max_pixels, info=self.video_info)
+            yield from iter_video_frames(
+                path, self._sampler, max_pixels=self._max_pixels, info=self.video_info, deadline=self.deadline
+            )
         except MediaError as exc:
             raise _relabel(exc, path, self.source) from None
 
@@ -170,8 +245,11 @@ def open_media(
     *,
     sampler: FrameSampler | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    deadline: Deadline | None = None,
 ) -> Media:
     """Open a path, encoded bytes or an RGB array as :class:`Media`.
+
+    ``deadline`` bounds the video decoding of :meth:`Media.frames` (BudgetExceededError).
 
     Images are decoded right away (so a damaged image raises here); videos are probed (header plus
     one frame) and decoded lazily by :meth:`Media.frames`. Raises the typed errors of
@@ -179,6 +257,11 @@ def open_media(
     CorruptMediaError, DecompressionBombError, NoDecodableFramesError (while iterating).
     """
     sampler = sampler or FrameSampler()
+    if not isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview, np.ndarray)):
+        # None, a list, a number...: a caller's mistake, reported as a typed error, not a TypeError.
+        raise UnsupportedMediaError(
+            f"unsupported input of type {type(source).__name__}: give a path, encoded bytes or an RGB array"
+        )
     if isinstance(source, np.ndarray):
         image = load_image(source, max_pixels=max_pixels)
         return _image_media("<array>", image, sampler, max_pixels)
@@ -201,6 +284,7 @@ def open_media(
             _remove(tmp)
             raise
         media._cleanup = weakref.finalize(media, _remove, tmp)
+        media.deadline = deadline
         return media
 
     path = check_media_file(source)
@@ -216,7 +300,9 @@ def open_media(
     if kind == "image":
         image = load_image(path, max_pixels=max_pixels)
         return _image_media(str(source), image, sampler, max_pixels)
-    return _video_media(str(source), str(path), sampler, max_pixels)
+    media = _video_media(str(source), str(path), sampler, max_pixels)
+    media.deadline = deadline
+    return media
 
 
 def _image_media(label: str, image: np.ndarray, sampler: FrameSampler, max_pixels: int) -> Media:
@@ -255,7 +341,9 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "VIDEO_EXTENSIONS",
     "Media",
+    "SourceEntry",
     "expand_sources",
     "open_media",
     "sniff_media_type",
+    "walk_sources",
 ]

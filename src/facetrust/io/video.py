@@ -25,7 +25,8 @@ from ..errors import (
     NoDecodableFramesError,
     UnsupportedMediaError,
 )
-from .image import DEFAULT_MAX_PIXELS, check_media_file
+from .budget import Deadline
+from .image import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, check_media_file
 from .sampling import FrameSampler
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 MAX_LEADING_DECODE_ERRORS = 64
 # Packets probe_video reads looking for the first frame (to learn the display rotation).
 _PROBE_MAX_PACKETS = 64
+# RGB bytes of one video frame: a quarter of an image's decoded-byte limit, because the decoder's
+# output, the two frames decoded ahead and the one being analysed are in memory together (a
+# 100 MP PNG-in-MOV video peaked at 2.5 GB). 33 MP: 8K UHD (7680x4320) still fits.
+MAX_FRAME_BYTES = DEFAULT_MAX_DECODED_BYTES // 4
 
 
 @dataclass
@@ -117,6 +122,11 @@ def _check_pixels(w: int, h: int, max_pixels: int, label: str) -> None:
         raise DecompressionBombError(
             f"{label}: video frames of {w}x{h} = {w * h} pixels exceed the limit of {max_pixels}"
         )
+    if w * h * 3 > MAX_FRAME_BYTES:
+        raise DecompressionBombError(
+            f"{label}: video frames of {w}x{h} need {w * h * 3} bytes each as RGB, above the limit of "
+            f"{MAX_FRAME_BYTES} (several frames are in memory at once; possible decompression bomb)"
+        )
 
 
 def _first_frame(container, stream):
@@ -155,9 +165,17 @@ def probe_video(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         if duration_s is not None and duration_s <= 0:
             duration_s = None
         n_frames: int | None = int(stream.frames) if stream.frames and stream.frames > 0 else None
+        # Every coded frame takes at least a byte, so a count above the file size is a lie (a poison
+        # 'stts' claims 2**31 - 1 frames): sampling then counts what actually demuxes instead.
+        max_frames = max(1, os.path.getsize(path))
+        if n_frames is not None and n_frames > max_frames:
+            log.warning("%s: header claims %d frames in %d bytes; not trusted", label, n_frames, max_frames)
+            n_frames = None
         exact = n_frames is not None
         if n_frames is None and duration_s is not None and fps is not None:
             n_frames = max(1, round(duration_s * fps))
+            if n_frames > max_frames:
+                n_frames = None
         rotation = 0
         first = _first_frame(container, stream)
         if first is not None:
@@ -182,7 +200,7 @@ def probe_video(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS
         container.close()
 
 
-def count_video_frames(path: str | os.PathLike) -> int:
+def count_video_frames(path: str | os.PathLike, *, deadline: Deadline | None = None) -> int:
     """Exact number of video packets (= frames for all common codecs), by demuxing without decoding."""
     av = _av()
     label = str(path)
@@ -194,6 +212,8 @@ def count_video_frames(path: str | os.PathLike) -> int:
             for packet in container.demux(stream):
                 if packet.size > 0:
                     n += 1
+                if deadline is not None:
+                    deadline.check(f"counting frames, {n} so far")
         except av.FFmpegError as exc:  # damaged tail: count what could be read
             log.warning("%s: demux error after %d packets while counting frames: %s", label, n, exc)
         return n
@@ -218,6 +238,7 @@ def iter_video_frames(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     info: VideoInfo | None = None,
+    deadline: Deadline | None = None,
 ) -> Iterator[Frame]:
     """Yield the frames of ``path`` that ``sampler`` picks, in order, one at a time.
 
@@ -226,6 +247,7 @@ def iter_video_frames(
     warning; before any frame was decoded they raise :class:`NoDecodableFramesError`, and between
     (decoded but nothing sampled yet) :class:`CorruptMediaError`. If the count overstated the video so
     that no sampled index exists, the last decoded frame is yielded so a short video is never empty.
+    A ``deadline`` is checked between packets (:class:`~facetrust.errors.BudgetExceededError`).
     """
     if info is None:
         info = probe_video(path, max_pixels=max_pixels)
@@ -233,12 +255,12 @@ def iter_video_frames(
     if sampler.needs_frame_count():
         n_frames = info.n_frames if info.n_frames_exact else None
         if n_frames is None:
-            n_frames = count_video_frames(path)
+            n_frames = count_video_frames(path, deadline=deadline)
     selector = sampler.select(n_frames, info.fps)
-    return _decode(path, selector, info, max_pixels)
+    return _decode(path, selector, info, max_pixels, deadline)
 
 
-def _decode(path, selector, info: VideoInfo, max_pixels: int) -> Iterator[Frame]:
+def _decode(path, selector, info: VideoInfo, max_pixels: int, deadline: Deadline | None) -> Iterator[Frame]:
     av = _av()
     label = str(path)
     if selector.done(-1):  # only when the frame count is 0
@@ -254,6 +276,8 @@ def _decode(path, selector, info: VideoInfo, max_pixels: int) -> Iterator[Frame]
         last = None  # the latest decoded av frame: fallback when nothing was sampled
         packets = container.demux(stream)
         while True:
+            if deadline is not None:
+                deadline.check(f"decoding, {index} frames so far")
             try:
                 packet = next(packets)
                 frames = packet.decode()

@@ -116,7 +116,10 @@ def load_wild_dev(
     ``duplicate_of`` for rows the manifest flags as exact duplicates (``drop_duplicates=True`` skips
     them instead). ``root`` defaults to :func:`default_root`.
     """
-    r = Path(root).resolve() if root is not None else default_root()
+    # Resolved whichever way the root was found, so sample paths always sit under ``Dataset.root`` even
+    # when a folder on the way (e.g. ../shared) is a symlink.
+    r = Path(root) if root is not None else default_root()
+    r = r.resolve() if r is not None else None
     if r is None or not (r / "MANIFEST.tsv").is_file():
         raise FileNotFoundError(f"wild-dev MANIFEST.tsv not found (root={root!r}; set FACETRUST_WILD_DEV)")
     samples: list[Sample] = []
