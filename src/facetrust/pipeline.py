@@ -370,6 +370,11 @@ class Scanner:
             result.verdict = "error"
             result.error = f"{type(exc).__name__}: {exc}"
             result.error_type = "internal_error"
+        if result.verdict != "error":  # what the file declares (EXIF/XMP/PNG text), apart from the score
+            from .report.provenance import read_provenance
+
+            prov = read_provenance(source)
+            result.provenance = prov.as_dict() if prov is not None else None
         result.elapsed_s = time.perf_counter() - t0
         from .report.explain import explain
 

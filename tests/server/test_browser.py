@@ -379,4 +379,7 @@ def test_labels_name_the_fake_probability_and_colour_by_verdict(flow, astronaut,
             assert label["notDeciding"] is (not face["decisive"])
         boxes = page.eval_on_selector_all("#boxes text", "ts => ts.map(t => t.textContent)")
         assert all(" · p(fake) " in b for b in boxes)
+        # Provenance in its own block: these uploads carry no metadata, and the page says so plainly.
+        assert r["provenance"]["empty"] is True
+        assert "No camera, editing or generator metadata" in page.text_content("#provenance-block")
     assert verdicts <= {"real", "fake"}

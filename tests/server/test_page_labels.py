@@ -74,3 +74,26 @@ def test_page_loads_labels_before_the_app():
     app = (LABELS_JS.parent / "app.js").read_text()
     assert "likely forgery family" not in app  # the old unconditional family label
     assert 'el("span", { class: "prob-text" }, L.pFake(p))' in app
+
+
+@pytest.mark.skipif(NODE is None, reason="no Node.js")
+def test_page_provenance_rows(tmp_path):
+    """The page lists what the file declares from result.provenance, as read from a file made here."""
+    from PIL import Image, PngImagePlugin
+
+    from facetrust.report.provenance import read_provenance
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a portrait\nSteps: 20, Sampler: Euler a, Seed: 7")
+    path = tmp_path / "gen.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    prov = read_provenance(path).as_dict()
+    script = (f"const L = require({json.dumps(str(LABELS_JS))});"
+              "const p = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "console.log(JSON.stringify([L.provenanceRows(p), L.provenanceRows({exif: {}, xmp: {}, text: {}}),"
+              " L.provenanceRows(null)]));")
+    out = subprocess.run([NODE, "-e", script], input=json.dumps(prov), capture_output=True, text=True, check=True,
+                         timeout=60)
+    rows, empty, none = json.loads(out.stdout)
+    assert rows == [["PNG text parameters", "a portrait Steps: 20, Sampler: Euler a, Seed: 7"]]
+    assert empty == [] and none == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .provenance import declared_facts
 from .labels import FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, face_name, pct, shown_family
 from .schema import FaceResult, MediaResult, TrackResult
 
@@ -173,11 +174,15 @@ def explain(result: MediaResult) -> str:
         text = f"Not applicable: {reason}."
         if result.frames:
             text += f" {_plural(len(result.frames), 'frame')} examined."
+        if result.provenance:
+            text += " " + declared_facts(result.provenance)
         return text
     sentences = [_counts_sentence(result)] + _gated_sentence(result) + [_verdict_sentence(result)]
     sentences += _face_sentences(result)
     sentences += _track_sentences(result)
     sentences += [n[0].upper() + n[1:].rstrip(".") + "." for n in result.notes if n]
+    if result.provenance:
+        sentences.append(declared_facts(result.provenance))
     if result.verdict in LIMITS:
         sentences.append(LIMITS[result.verdict])
     return " ".join(sentences)

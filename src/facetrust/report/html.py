@@ -510,6 +510,26 @@ def _previews_html(r: MediaResult, max_frames: int, max_side: int) -> str:
     return "".join(out)
 
 
+def _provenance_html(prov: dict) -> str:
+    """What the file declares, in its own box: metadata, not a detector result."""
+    rows = []
+    for group in ("exif", "xmp", "text"):
+        for k, v in (prov.get(group) or {}).items():
+            if isinstance(v, list):  # XMP History
+                v = "; ".join(" ".join(x for x in (h.get("action"), h.get("softwareAgent")) if x) for h in v)
+            rows.append(f"<tr><th>{_e(group.upper() if group != 'text' else 'PNG text')} {_e(k)}</th>"
+                        f"<td>{_e(v)}</td></tr>")
+    if prov.get("icc_profile"):
+        rows.append(f"<tr><th>ICC profile</th><td>{_e(prov['icc_profile'])}</td></tr>")
+    if prov.get("error"):
+        rows.append(f"<tr><th>error</th><td>{_e(prov['error'])}</td></tr>")
+    body = f"<table>{''.join(rows)}</table>" if rows else (
+        '<p class="muted">No camera, editing or generator metadata: common (it is often stripped) and no '
+        "evidence either way.</p>")
+    return ('<details class="provenance"><summary>what the file declares (metadata, not a detector result; '
+            f"anyone can write or remove it)</summary>{body}</details>")
+
+
 def _card(i: int, r: MediaResult, *, max_frames: int, max_face_rows: int, max_side: int) -> str:
     colour = VERDICT_COLOURS.get(r.verdict, "#999")
     parts = [
@@ -527,6 +547,8 @@ def _card(i: int, r: MediaResult, *, max_frames: int, max_face_rows: int, max_si
         parts.append(f'<p class="reason">{_e(r.reason)}</p>')
     for note in r.notes:
         parts.append(f'<p class="note">{_e(note)}</p>')
+    if r.provenance:
+        parts.append(_provenance_html(r.provenance))
     try:  # a malformed preview must not cost the whole report
         parts.append(_previews_html(r, max_frames, max_side))
         if r.media_type == "video":

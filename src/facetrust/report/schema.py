@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 SCHEMA_VERSION = "1.2"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
-# MediaResult.notes, and each face's ``labels`` (written, never read back: see report.labels)
+# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
@@ -118,6 +118,9 @@ class MediaResult:
     explanation: str = ""
     # Plain warnings about how the scan was limited (e.g. the per-frame face cap was reached).
     notes: list[str] = field(default_factory=list)
+    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text); kept apart from
+    # the detector probability, never evidence either way. None: not examined (arrays, videos).
+    provenance: dict[str, Any] | None = None
     elapsed_s: float | None = None
     # In-memory only (HTML report): a downscaled RGB preview per frame index.
     previews: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)

@@ -341,6 +341,7 @@
     // For "not applicable" and "error" the explanation mostly restates the notice: say it once.
     $("explanation").hidden = !explanation || (!!reason && explanation.includes(reason));
     renderFaces(scan, r);
+    renderProvenance(r);
     renderTimeline(scan, r);
     const artifacts = scan.artifacts || {};
     $("report-button").hidden = !artifacts.report;
@@ -445,6 +446,22 @@
     }
     bar.appendChild(el("span", { class: "prob-text" }, L.pFake(p)));
     return bar;
+  }
+
+  // What the file declares about itself, apart from the detector's probability.
+  function renderProvenance(r) {
+    const block = $("provenance-block");
+    const list = $("provenance");
+    list.replaceChildren();
+    const prov = r && r.provenance;
+    block.hidden = !prov;
+    if (!prov) return;
+    const rows = L.provenanceRows(prov);
+    if (!rows.length) list.appendChild(el("p", { class: "muted" }, L.NO_METADATA));
+    for (const [k, v] of rows) {
+      list.appendChild(el("dt", {}, k));
+      list.appendChild(el("dd", {}, v));
+    }
   }
 
   function renderFaces(scan, r) {

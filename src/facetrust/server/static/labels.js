@@ -29,7 +29,23 @@
   // The text drawn next to a face's box: "1: fake · p(fake) 90.4 %".
   const boxText = (f, verdictWord) => `${faceNumber(f)}: ${verdictWord} · ${pFake(f.fake_probability)}`;
 
-  const api = { FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
+  // What the file declares (result.provenance), as [label, value] rows; [] when nothing is declared.
+  function provenanceRows(prov) {
+    if (!prov) return [];
+    const rows = [];
+    for (const [group, name] of [["exif", "EXIF"], ["xmp", "XMP"], ["text", "PNG text"]]) {
+      for (const [k, v] of Object.entries(prov[group] || {})) {
+        const value = Array.isArray(v) ? v.map((h) => [h.action, h.softwareAgent].filter(Boolean).join(" ")).join("; ") : String(v);
+        rows.push([`${name} ${k}`, value]);
+      }
+    }
+    if (prov.icc_profile) rows.push(["ICC profile", String(prov.icc_profile)]);
+    if (prov.error) rows.push(["error", String(prov.error)]);
+    return rows;
+  }
+  const NO_METADATA = "No camera, editing or generator metadata: common (it is often stripped) and no evidence either way.";
+
+  const api = { provenanceRows, NO_METADATA, FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
                 faceName, deciding, familyText, boxText };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.FacetrustLabels = api;
