@@ -120,3 +120,37 @@ def test_synth_min_face_size_is_the_scan_name_and_min_face_a_deprecated_alias(ca
     assert new.min_face == 48.0 and "deprecated" not in capsys.readouterr().err
     old = build_parser().parse_args(["synth", "--faces", "in", "--out", "out", "--min-face", "40"])
     assert old.min_face == 40.0 and "--min-face is deprecated; use --min-face-size" in capsys.readouterr().err
+
+
+def test_masks_writes_the_heatmap_at_crop_and_image_resolution(two_faces, tmp_path):
+    import cv2
+
+    masks, out = tmp_path / "masks", tmp_path / "r.json"
+    main(["scan", two_faces, "--masks", str(masks), "--json", str(out), "-q"])
+    (r,) = json.loads(out.read_text())["results"]
+    w, h = Image.open(two_faces).size
+    for face in r["faces"]:
+        base = f"two_faces_frame{face['frame_index']:06d}_face{face['face_index'] + 1}"
+        crop = cv2.imread(str(masks / f"{base}_crop.png"), cv2.IMREAD_UNCHANGED)
+        full = cv2.imread(str(masks / f"{base}_image.png"), cv2.IMREAD_UNCHANGED)
+        assert crop.shape == (face["crop_size"], face["crop_size"]) and crop.dtype == np.uint8
+        assert full.shape == (h, w)
+        # the crop mask's peak is the JSON's heatmap peak (255 = 1.0), at the same place
+        peak = face["heatmap_peak"]
+        assert crop.max() / 255 == pytest.approx(peak["value"], abs=0.02)
+        # the image mask is 0 outside the face's crop footprint: far from the face's box, nothing
+        x0, y0, x1, y1 = face["box"]
+        cx = (x0 + x1) / 2
+        far = full[:, int(cx + 1.5 * (x1 - x0)):] if cx < w / 2 else full[:, : max(0, int(cx - 1.5 * (x1 - x0)))]
+        assert far.size and far.max() == 0
+        assert full.max() > 0
+    assert len(list(masks.glob("*.png"))) == 2 * len(r["faces"])
+
+
+def test_scan_table_names_the_fake_probability_in_percent(two_faces, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "250")
+    out = tmp_path / "r.json"
+    main(["scan", two_faces, "--json", str(out)])
+    (r,) = json.loads(out.read_text())["results"]
+    err = capsys.readouterr().err
+    assert "p(fake)" in err and f"{r['fake_probability'] * 100:.1f} %" in err

@@ -61,7 +61,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
             progress.update(overall, description=f"scanning {Path(path).name[:40]}")
 
         results = []
+        stems: dict[str, int] = {}  # --masks: one file name per input even when two share a stem
         for result in api.iter_entries(entries, on_media_start=started, **opts):
+            if args.masks and result.faces:
+                from .report.masks import write_masks
+
+                stem = Path(result.path).stem or "media"
+                stems[stem] = stems.get(stem, 0) + 1
+                write_masks(result, args.masks, stem if stems[stem] == 1 else f"{stem}_{stems[stem]}")
             if not args.html:
                 for face in result.faces:
                     face.heatmap = None
@@ -243,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the JSON report ('-': to stdout)")
     p.add_argument("--csv", metavar="OUT", help="write a CSV summary (one row per media)")
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
+    p.add_argument("--masks", metavar="DIR",
+                   help="write each face's heatmap as grey PNGs, at crop and at image resolution")
     p.add_argument("--include", action="append", metavar="GLOB",
                    help="folders: only files matching (scanned whatever their extension, e.g. '*.raw')")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")
