@@ -116,7 +116,8 @@ def _face_sentences(result: MediaResult) -> list[str]:
             out.append(f"Fake probability of {who} per detector: {', '.join(parts)}.")
     peak = face.heatmap_peak or {}
     # Where the heatmap peaks is quoted only for a face judged fake: on a genuine face it locates noise.
-    if face.verdict == "fake" and face.heatmap_source and _finite(peak.get("value")) and _finite(peak.get("x")) and _finite(peak.get("y")):
+    located = all(_finite(peak.get(k)) for k in ("value", "x", "y"))
+    if face.verdict == "fake" and face.heatmap_source and located:
         out.append(
             f"The {face.heatmap_source} heatmap of {face_name(face)} peaks at {peak['value']:.2f} in the "
             f"{peak.get('region', 'crop')} of the face crop (x {peak['x']:.2f}, y {peak['y']:.2f} of its width "

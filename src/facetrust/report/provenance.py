@@ -113,8 +113,9 @@ def _xmp(packet: str | bytes | None) -> dict[str, Any]:
     agents = _attr_or_element(packet, "stEvt:softwareAgent")
     actions = _attr_or_element(packet, "stEvt:action")
     if agents or actions:
-        out["History"] = [{"action": a, "softwareAgent": s} for a, s in
-                          zip(actions + [""] * (len(agents) - len(actions)), agents + [""] * (len(actions) - len(agents)))]
+        n = max(len(agents), len(actions))  # one event each; a missing half stays ""
+        actions, agents = actions + [""] * (n - len(actions)), agents + [""] * (n - len(agents))
+        out["History"] = [{"action": a, "softwareAgent": s} for a, s in zip(actions, agents)]
     source = _attr_or_element(packet, "Iptc4xmpExt:DigitalSourceType")
     if source:
         out["DigitalSourceType"] = source[0]
