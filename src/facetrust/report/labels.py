@@ -12,9 +12,10 @@ the explanation and (through the JSON's ``labels``) the web page.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .schema import FaceResult
+if TYPE_CHECKING:  # the rules read a face's attributes; schema imports this module to write `labels`
+    from .schema import FaceResult
 
 __all__ = ["FAMILY_MIN_CONFIDENCE", "UNKNOWN_METHOD", "NOT_DECIDING", "pct", "p_fake", "fake_probability_text",
            "face_number", "face_name", "shown_family", "family_text", "face_labels"]
