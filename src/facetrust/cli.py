@@ -61,14 +61,26 @@ def cmd_scan(args: argparse.Namespace) -> int:
             progress.update(overall, description=f"scanning {Path(path).name[:40]}")
 
         results = []
+        stems: dict[str, int] = {}  # --masks: one file name per input even when two share a stem
         for result in api.iter_entries(entries, on_media_start=started, **opts):
+            if args.masks and result.faces:
+                from .report.masks import write_masks
+
+                stem = Path(result.path).stem or "media"
+                stems[stem] = stems.get(stem, 0) + 1
+                write_masks(result, args.masks, stem if stems[stem] == 1 else f"{stem}_{stems[stem]}")
             if not args.html:
                 for face in result.faces:
                     face.heatmap = None
             results.append(result)
             progress.advance(overall)
     report = api.make_report(results, **opts)
-    if args.json:
+    if args.json == "-":  # JSON on stdout; the table and the progress go to stderr
+        from .report.json_io import report_to_json_text
+
+        sys.stdout.write(report_to_json_text(report))
+        sys.stdout.flush()
+    elif args.json:
         write_json(report, args.json)
     if args.csv:
         write_csv(report, args.csv)
@@ -87,16 +99,38 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def _print_summary(console, report) -> None:
     from rich.table import Table
 
-    colours = {"real": "green", "fake": "red", "not_applicable": "yellow", "error": "magenta"}
+    from rich.markup import escape
+
+    from .report.labels import pct
+
     table = Table(title="facetrust scan")
     for col in ("path", "verdict", "p(fake)", "faces", "note"):
         table.add_column(col)
     for r in report.results:
-        p = "-" if r.fake_probability is None else f"{r.fake_probability:.3f}"
-        note = r.error or r.reason or (f"{len(r.tracks)} track(s)" if r.tracks else "")
-        table.add_row(r.path, f"[{colours[r.verdict]}]{r.verdict}[/]", p, str(len(r.faces)), note)
+        colour = VERDICT_COLOURS.get(r.verdict, "white")
+        table.add_row(escape(r.path), f"[{colour}]{r.verdict}[/]", f"[{colour}]{pct(r.fake_probability)}[/]",
+                      str(len(r.faces)), escape(summary_note(r)))
     console.print(table)
     console.print(", ".join(f"{k}: {v}" for k, v in report.counts().items()))
+    for r in report.results:  # warnings are printed, not only tucked into the table
+        for note in r.notes:
+            console.print(f"[yellow]warning:[/yellow] {escape(r.path)}: {escape(note)}")
+
+
+VERDICT_COLOURS = {"real": "green", "fake": "red", "not_applicable": "yellow", "error": "magenta"}
+
+
+def summary_note(r) -> str:
+    """The table's note: the error or reason, the tracks, faces below the quality gate, the face cap."""
+    parts = [r.error or r.reason or ""]
+    if r.tracks:
+        parts.append(f"{len(r.tracks)} track(s)")
+    gated = sum(not f.decisive for f in r.faces)
+    if gated and r.verdict in ("real", "fake"):
+        parts.append(f"{gated} face(s) not deciding (below the quality gate)")
+    if r.notes:
+        parts.append("face cap reached" if any("face cap" in n for n in r.notes) else r.notes[0])
+    return "; ".join(p for p in parts if p)
 
 
 def cmd_detectors(args: argparse.Namespace) -> int:
@@ -121,20 +155,46 @@ def cmd_detectors(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# The scan options `extract` shares with `scan` (flags generated from ScanOptions, one name each).
+EXTRACT_OPTIONS = ("face_detector", "frames", "every", "fps", "min_face_size", "min_face_score", "max_faces",
+                   "max_pixels")
+
+
+def _crop_of(detector: str | None):
+    """The crop (size, margin) a forensic detector sees (None: the default detector's, the crop scan
+    scores): what `extract` writes unless told otherwise."""
+    from .detectors import DEFAULT_DETECTORS, create_detector
+
+    return create_detector(detector or DEFAULT_DETECTORS[0]).info.crop
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     import cv2
 
     from .api import extract_faces
     from .errors import MediaError
     from .io import expand_sources
+    from .options import from_args
+    from .pipeline import ScanOptions
 
+    options = from_args(args, ScanOptions, EXTRACT_OPTIONS)
+    try:
+        ScanOptions.given(**options)
+        if args.size is None or args.margin is None:
+            crop = _crop_of(args.detector)
+            size = crop.size if args.size is None else args.size
+            margin = crop.margin if args.margin is None else args.margin
+        else:
+            size, margin = args.size, args.margin
+    except (ValueError, TypeError, KeyError) as exc:
+        print(f"facetrust extract: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_faces = n_failed = 0
     for path in expand_sources(args.paths):
         try:
-            faces = extract_faces(str(path), size=args.size, margin=args.margin, frames=args.frames,
-                                  min_face_size=args.min_face_size)
+            faces = extract_faces(str(path), size=size, margin=margin, **options)
         except MediaError as exc:
             print(f"skip {path}: {exc.code}: {exc}", file=sys.stderr)
             n_failed += 1
@@ -143,7 +203,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             name = f"{Path(path).stem}_f{f.frame_index:06d}_{k}.png"
             cv2.imwrite(str(out / name), cv2.cvtColor(f.crop, cv2.COLOR_RGB2BGR))
             n_faces += 1
-    print(f"{n_faces} face crop(s) written to {out}; {n_failed} input(s) skipped")
+    print(f"{n_faces} face crop(s) of {size} px, margin {margin:g} written to {out}; {n_failed} input(s) skipped")
     return EXIT_ERRORS if n_failed else EXIT_OK
 
 
@@ -151,6 +211,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     return run_demo(Path(args.out))
+
+
+def _whole_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
+def _number_at_least(low: float):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not value >= low or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a finite number >= {low:g}, got {text}")
+        return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,9 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="scan images, videos or folders for forged faces")
     p.add_argument("paths", nargs="+", help="files or folders")
     _add_scan_options(p)
-    p.add_argument("--json", metavar="OUT", help="write the JSON report")
+    p.add_argument("--json", metavar="OUT", help="write the JSON report ('-': to stdout)")
     p.add_argument("--csv", metavar="OUT", help="write a CSV summary (one row per media)")
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
+    p.add_argument("--masks", metavar="DIR",
+                   help="write each face's heatmap as grey PNGs, at crop and at image resolution")
     p.add_argument("--include", action="append", metavar="GLOB",
                    help="folders: only files matching (scanned whatever their extension, e.g. '*.raw')")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")
@@ -180,10 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="write aligned face crops (the training/inference crop)")
     p.add_argument("paths", nargs="+")
     p.add_argument("--out", required=True)
-    p.add_argument("--size", type=int, default=224)
-    p.add_argument("--margin", type=float, default=0.25)
-    p.add_argument("--frames", type=int, default=None)
-    p.add_argument("--min-face-size", type=float, default=None)
+    p.add_argument("--detector", default=None, metavar="NAME",
+                   help="write the crop this forensic detector sees (default: the default detector, "
+                        "the crop scan uses)")
+    p.add_argument("--size", type=_whole_at_least(16), default=None, metavar="PX",
+                   help="crop side in pixels (default: the detector's)")
+    p.add_argument("--margin", type=_number_at_least(0.0), default=None,
+                   help="context around the face, as a fraction of its size (default: the detector's)")
+    from .options import add_arguments
+    from .pipeline import ScanOptions
+
+    add_arguments(p, ScanOptions, EXTRACT_OPTIONS)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("demo", help="build sample media from bundled images, scan them, write a report")

@@ -230,14 +230,19 @@ class Scanner:
     ) -> FrameAnalysis:
         """Find (unless ``faces`` is given, e.g. from ``facetrust.eval``'s cache), align and score
         the faces of one RGB frame."""
-        faces = self.detect_faces(image) if faces is None else list(faces)
+        n_found = None
+        if faces is None:
+            found = self.face_detector.detect(image)
+            faces, n_found = found[: self.options.max_faces], len(found)
+        else:
+            faces = list(faces)
         crops: dict[CropSpec, list[AlignedFace]] = {}
         for det in self.detectors:
             spec = det.info.crop
             if spec not in crops:
                 crops[spec] = [align_face(image, f, spec) for f in faces]
         results = self.score_faces(faces, crops, frame=image, frame_index=frame_index, time_s=time_s)
-        return FrameAnalysis(faces, results, crops)
+        return FrameAnalysis(faces, results, crops, n_found)
 
     def score_faces(
         self, faces: list[DetectedFace], crops: dict[CropSpec, list[AlignedFace]], *,
@@ -365,6 +370,11 @@ class Scanner:
             result.verdict = "error"
             result.error = f"{type(exc).__name__}: {exc}"
             result.error_type = "internal_error"
+        if result.verdict != "error":  # what the file declares (EXIF/XMP/PNG text), apart from the score
+            from .report.provenance import read_provenance
+
+            prov = read_provenance(source)
+            result.provenance = prov.as_dict() if prov is not None else None
         result.elapsed_s = time.perf_counter() - t0
         from .report.explain import explain
 
@@ -377,6 +387,7 @@ class Scanner:
         tracker = FaceTracker() if video else None
         preview_heap: list[tuple[float, int, np.ndarray]] = []  # min-heap of (score, index, preview)
         n_done = 0
+        capped: list[tuple[int, int]] = []  # (frame index, faces found) where the max_faces cap cut
         expected = None  # frames the progress callback can expect, when the video says how many it has
         if video and media.n_frames:
             from .io.sampling import count_sampled
@@ -392,6 +403,8 @@ class Scanner:
                 for fr, tid in zip(analysis.results, tracker.update(analysis.faces)):
                     fr.track_id = tid
             result.faces.extend(analysis.results)
+            if analysis.n_found is not None and analysis.n_found > len(analysis.faces):
+                capped.append((frame.index, analysis.n_found))
             frame_p = fusion.frame_probability([face_evidence(fr) for fr in analysis.results])
             result.frames.append(
                 FrameResult(index=frame.index, time_s=frame.time_s, n_faces=len(analysis.results),
@@ -412,6 +425,8 @@ class Scanner:
             del frame
         if n_done == 0:
             raise MediaError("no frame could be read")
+        if capped:
+            result.notes.append(cap_note(capped, o.max_faces, video))
         result.previews = {-neg_idx: img for _, neg_idx, img in preview_heap}
         result.preview_scale = scale
         result.aggregation = o.aggregation if video else "max"
@@ -444,6 +459,14 @@ class Scanner:
                              f"minimum {', '.join(failed)}")
 
 
+def cap_note(capped: list[tuple[int, int]], max_faces: int, video: bool) -> str:
+    """The warning when the per-frame face cap left faces unscored (largest faces are kept)."""
+    most = max(n for _, n in capped)
+    where = f" in {len(capped)} of the sampled frames (at most {most} found in one)" if video else f" ({most} found)"
+    return (f"face cap reached: only the {max_faces} largest faces per frame were scored{where}; "
+            f"raise --max-faces to score them all")
+
+
 def face_evidence(face: FaceResult) -> fusion.FaceEvidence:
     """What the media rule reads of a scanned face."""
     return fusion.FaceEvidence(face.fake_probability, face.frame_index, face.time_s, face.track_id, face.decisive)
@@ -456,3 +479,4 @@ class FrameAnalysis:
     faces: list[DetectedFace]
     results: list[FaceResult]
     crops: dict[CropSpec, list[AlignedFace]]
+    n_found: int | None = None  # faces the detector found before the max_faces cap (None: faces were given)

@@ -122,8 +122,9 @@ def test_a_blurred_fake_face_is_reported_but_cannot_flip_the_verdict(scenes):
     assert len(weak) == 1 and "sharpness" in weak[0].quality["failed"]
     assert weak[0].fake_probability >= 0.5  # the detector alone would have called it fake
     assert r.verdict == "real" and r.fake_probability < 0.5
-    assert "1 below the quality gate" in r.explanation  # and the explanation quotes the deciding face
-    assert f"{r.fake_probability:.2f}" in r.explanation
+    # and the explanation names the gated face (1-based, issue 16) and quotes the deciding probability
+    assert f"Face {weak[0].face_index + 1} is below the face-quality gate (failed: " in r.explanation
+    assert f"fake probability {r.fake_probability * 100:.1f} %" in r.explanation
     # with the gate's sharpness check off the same face decides: the gate is what kept it out
     off = facetrust.scan(scenes["real_and_blurred_fake"], detectors=("test_gate_blue",), quality_min_sharpness=0)
     assert off.verdict == "fake"

@@ -45,12 +45,46 @@ def test_one_row_per_media_with_values(tmp_path, report):
 def test_family_follows_most_suspicious_face(tmp_path, image_result):
     from facetrust.report import ScanReport
 
+    # Issue 16: the fixture's face 2 was "real" with a family; a family is now shown only for a face
+    # judged fake, so the test makes it a fake face.
     image_result.faces[1].family = "synthesis"
-    image_result.faces[1].fake_probability = 0.95
+    image_result.faces[1].family_probabilities = {"synthesis": 0.8, "faceswap": 0.2}
+    image_result.faces[1].fake_probability, image_result.faces[1].verdict = 0.95, "fake"
     path = write_csv(ScanReport([image_result]), tmp_path / "s.csv")
     with open(path, encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["family"] == "synthesis"
+
+
+def _row(tmp_path, result) -> dict:
+    from facetrust.report import ScanReport
+
+    path = write_csv(ScanReport([result]), tmp_path / "r.csv")
+    with open(path, encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    return row
+
+
+def test_family_only_for_fake_faces_and_unknown_below_the_floor(tmp_path, image_result):
+    from facetrust.report.labels import FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD
+
+    face = image_result.faces[0]
+    face.verdict = "real"
+    assert _row(tmp_path, image_result)["family"] == ""  # a genuine face shows no forgery family
+    face.verdict = "fake"
+    face.family_probabilities = {"faceswap": FAMILY_MIN_CONFIDENCE - 0.01, "synthesis": 0.3}
+    assert _row(tmp_path, image_result)["family"] == UNKNOWN_METHOD
+    face.family_probabilities = {"faceswap": FAMILY_MIN_CONFIDENCE, "synthesis": 0.3}
+    assert _row(tmp_path, image_result)["family"] == "faceswap"
+
+
+def test_faces_below_the_quality_gate_and_notes_are_counted(tmp_path, image_result):
+    assert _row(tmp_path, image_result)["n_faces_not_deciding"] == "0"
+    image_result.faces[0].decisive = False
+    image_result.notes = ["face cap reached", "second note"]
+    row = _row(tmp_path, image_result)
+    assert row["n_faces_not_deciding"] == "1" and row["notes"] == "face cap reached | second note"
+    assert row["family"] == ""  # the only fake face does not decide
 
 
 def test_empty_report_has_header_only(tmp_path):

@@ -232,3 +232,49 @@ def test_render_overlay_without_heatmap_is_identity(image_result):
     with pytest.raises(ValueError):
         f0 = image_result.faces[0]
         render_overlay(image_result.previews[0], f0, 0.0)
+
+
+def _faces_rows(raw: str, article: str) -> list[list[str]]:
+    """The faces table of one card as lists of cell texts (header first)."""
+    card = raw.split(f'id="{article}"', 1)[1].split("</article>", 1)[0]
+    table = card.split('<table class="faces">', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+    return rows
+
+
+def test_labels_name_the_fake_probability_number_faces_from_one_and_gate(tmp_path, image_result):
+    # Issue 16: the bar read "0.83" next to "fake probability" and faces were numbered from 0.
+    r = image_result
+    r.faces[1].decisive, r.faces[1].quality = False, {"failed": ["sharpness"], "passed": False}
+    r.faces[1].family, r.faces[1].family_probabilities = "faceswap", {"faceswap": 0.9}  # a real face
+    raw, doc = _render(ScanReport([r]), tmp_path)
+    text = doc.all_text("media-0")
+    assert "fake probability 83.0 %" in text and "(threshold 50.0 %)" in text
+    bar = re.search(r'<div class="fill" style="width:([\d.]+)%;background:(#[0-9a-f]+)"', raw)
+    assert float(bar.group(1)) == pytest.approx(83.0) and bar.group(2) == "#c0392b"  # fake: red
+    head, *rows = _faces_rows(raw, "media-0")
+    col = {name: i for i, name in enumerate(head)}
+    assert [row[col["face"]] for row in rows] == ["1", "2"]
+    assert [row[col["p(fake)"]] for row in rows] == ["83.0 %", "12.0 %"]
+    assert rows[0][col["forgery family"]] == "faceswap (70.0 %)"
+    assert rows[1][col["forgery family"]] == ""  # judged real: no family, whatever the head says
+    assert rows[0][col["deciding"]] == "yes" and rows[1][col["deciding"]] == "not deciding (sharpness)"
+
+
+def test_real_verdict_bar_is_green_and_family_below_floor_is_unknown(tmp_path, image_result):
+    real = copy.deepcopy(image_result)
+    real.verdict, real.threshold = "real", 0.9
+    for f in real.faces:
+        f.verdict = "real"
+    fake = copy.deepcopy(image_result)
+    fake.faces[0].family_probabilities = {"faceswap": 0.3, "synthesis": 0.2}
+    fake.notes = ["face cap reached: only the 16 largest faces per frame were scored (25 found)"]
+    raw, doc = _render(ScanReport([real, fake]), tmp_path)
+    fills = re.findall(r'<div class="fill" style="width:[\d.]+%;background:(#[0-9a-f]+)"', raw)
+    assert fills == ["#1e8449", "#c0392b"]  # the colour follows the verdict, not the number
+    assert _faces_rows(raw, "media-0")[1][9] == ""  # a real face: no family
+    assert _faces_rows(raw, "media-1")[1][9] == "unknown method"
+    assert "face cap reached" in doc.all_text("media-1")

@@ -28,7 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 TIMEOUT_MS = 60_000  # the first scan loads the models
-PCT = re.compile(r"(\d+(?:\.\d+)?)%")
+PCT = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 
 
 def _chromium() -> str | None:
@@ -328,3 +328,68 @@ def test_bad_token_is_refused_and_forget_clears_the_token(browser, server):
 def test_no_console_errors_during_the_flow(flow):
     # Last in the module: by now the page has uploaded, switched scans, toggled and followed a video.
     assert flow.errors == []
+
+
+def _face_labels(page) -> list[dict]:
+    """What the page shows per face: name, tag, family, bar text, bar class and fill colour."""
+    return page.eval_on_selector_all("#faces .face", """items => items.map(li => {
+        const bar = li.querySelector('.prob-bar');
+        const fill = bar.querySelector('.prob-fill');
+        const tag = li.querySelector('.tag');
+        const fam = li.querySelector('.family');
+        return {name: li.querySelector('.face-name').textContent, tag: tag.textContent,
+                tagColour: getComputedStyle(tag).backgroundColor, barClass: bar.className,
+                barText: bar.textContent, fillColour: fill ? getComputedStyle(fill).backgroundColor : null,
+                family: fam ? fam.textContent : null,
+                notDeciding: !!li.querySelector('.tag.not-deciding')};
+    })""")
+
+
+def test_labels_name_the_fake_probability_and_colour_by_verdict(flow, astronaut, forged_jpeg, tmp_path):
+    """Issue 16: a forged and a genuine upload; each face's label names its number (from 1), the fake
+    probability, the verdict's colour, and a family only for a face judged fake."""
+    from facetrust.report.labels import family_text
+    from facetrust.report.schema import FaceResult
+
+    page = flow.page
+    genuine = tmp_path / "genuine_astronaut.png"
+    Image.fromarray(astronaut).save(genuine)
+    verdicts = set()
+    for upload in (genuine, forged_jpeg):  # each scanned now, so it is on the history's first page
+        if upload is genuine:  # through the page
+            before = flow.server.get("/v1/scans?limit=1")["items"][0]["id"]
+            page.set_input_files("#file-input", str(upload))
+            page.wait_for_function(
+                "(b) => { const s = document.querySelector('.history-item[aria-current=\"true\"]'); "
+                "return s && s.dataset.scanId !== b; }", arg=before)
+            scan_id = flow.server.get("/v1/scans?limit=1")["items"][0]["id"]
+            _wait_for_result(page, scan_id)
+        else:  # through the API at a low threshold, so a face is judged fake whatever the model's score
+            resp = httpx.post(f"{flow.server.base}/v1/scans", data={"threshold": "0.05"}, timeout=60,
+                              headers={"Authorization": f"Bearer {flow.server.token}"},
+                              files={"file": (upload.name, upload.read_bytes(), "image/jpeg")})
+            assert resp.status_code == 200, resp.text
+            scan_id = resp.json()["id"]
+            page.click("#refresh-button")
+            page.wait_for_selector(f'.history-item[data-scan-id="{scan_id}"]')
+            _show(flow, scan_id)
+        r = flow.server.get(f"/v1/scans/{scan_id}")["result"]["results"][0]
+        shown = _face_labels(page)
+        assert len(shown) == len(r["faces"]) >= 1
+        for face, label in zip(r["faces"], shown, strict=True):
+            verdicts.add(face["verdict"])
+            assert label["name"].lower() == f"face {face['face_index'] + 1}"
+            assert label["barText"].startswith("p(fake) ")
+            assert _pct(label["barText"]) == pytest.approx(face["fake_probability"] * 100, abs=0.051)
+            assert f"v-{face['verdict']}" in label["barClass"]
+            assert label["fillColour"] == label["tagColour"]  # the bar wears the verdict's colour
+            fields = FaceResult.__dataclass_fields__
+            expected = family_text(FaceResult(**{k: v for k, v in face.items() if k in fields}))
+            assert (label["family"] or "") == (f"forgery family: {expected}" if expected else "")
+            assert label["notDeciding"] is (not face["decisive"])
+        boxes = page.eval_on_selector_all("#boxes text", "ts => ts.map(t => t.textContent)")
+        assert all(" · p(fake) " in b for b in boxes)
+        # Provenance in its own block: these uploads carry no metadata, and the page says so plainly.
+        assert r["provenance"]["empty"] is True
+        assert "No camera, editing or generator metadata" in page.text_content("#provenance-block")
+    assert verdicts == {"real", "fake"}  # a genuine face and a face judged fake were both read

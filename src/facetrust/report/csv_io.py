@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .json_io import atomic_write_text
+from .labels import shown_family
 from .schema import MediaResult, ScanReport
 
 __all__ = ["CSV_COLUMNS", "write_csv", "csv_row", "top_family"]
@@ -33,19 +34,23 @@ CSV_COLUMNS = (
     "reason",
     "elapsed_s",
     "family",
+    "n_faces_not_deciding",  # below the face-quality gate: reported, not deciding the verdict
+    "notes",  # e.g. the face cap was reached; several joined by " | "
 )
 
 
 def top_family(result: MediaResult) -> str | None:
-    """The forgery family of the most suspicious face that reports one (None if no face does)."""
+    """The forgery family shown for the most suspicious deciding face judged fake that reports one
+    (``report.labels.shown_family``: its name, or "unknown method" below the floor); None if none."""
     best: tuple[float, str] | None = None
     for face in result.faces:
-        if not face.family:
+        family = shown_family(face)
+        if family is None or not face.decisive:
             continue
         p = face.fake_probability
         key = p if p is not None and math.isfinite(p) else -1.0
         if best is None or key > best[0]:
-            best = (key, face.family)
+            best = (key, family)
     return best[1] if best else None
 
 
@@ -74,6 +79,8 @@ def csv_row(result: MediaResult) -> dict[str, str]:
         "reason": result.reason,
         "elapsed_s": result.elapsed_s,
         "family": top_family(result),
+        "n_faces_not_deciding": sum(not f.decisive for f in result.faces),
+        "notes": " | ".join(result.notes),
     }
     return {k: _cell(values[k]) for k in CSV_COLUMNS}
 

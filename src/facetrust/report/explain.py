@@ -1,44 +1,40 @@
 """Plain-text explanation of one :class:`MediaResult`, built only from what was measured.
 
-Every number in the text is read from the result (probabilities, threshold, detector evidence,
-counts, track segments); nothing is inferred beyond it. The same result always gives the same
-text. Evidence entries are printed in the order the detector reported them (detectors list their
-most informative quantities first), at most :data:`MAX_EVIDENCE` per detector.
+Every number in the text is a quantity that is also in the result's JSON (probabilities as
+percentages, the threshold, counts, 1-based face numbers, the heatmap peak's value and position,
+track segments); nothing is inferred beyond it, and no detector internals (logits, raw evidence
+keys) are quoted. The text ends with what the result does not show. The same result always gives
+the same text.
 """
 
 from __future__ import annotations
 
 import math
 
-from .schema import DetectorScore, FaceResult, MediaResult, TrackResult
+from .provenance import declared_facts
+from .labels import FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, face_name, pct, shown_family
+from .schema import FaceResult, MediaResult, TrackResult
 
-__all__ = ["explain", "MAX_EVIDENCE"]
+__all__ = ["explain", "LIMITS"]
 
-MAX_EVIDENCE = 3  # evidence entries quoted for the strongest detector
 MAX_SEGMENTS = 3  # above-threshold segments quoted for the worst track
+MAX_GATED = 3  # gated faces named one by one
+
+# What no scan result shows, whatever its verdict; the verdict-specific part comes first.
+LIMITS = {
+    "fake": "This is a detector score at one operating threshold, not proof of manipulation, and it "
+            "does not show who edited the file or how.",
+    "real": "This does not show the file is authentic: forgeries of kinds the detectors were not trained "
+            "on, and faces that were not detected, can go unnoticed.",
+}
 
 
 def _finite(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _p(x: float) -> str:
-    """A probability or threshold, two decimals."""
-    return f"{x:.2f}"
-
-
-def _sig(x: float) -> str:
-    """An evidence value, three significant digits."""
-    return f"{x:.3g}"
-
-
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
-
-
-def _evidence_text(score: DetectorScore) -> str:
-    items = [(k, v) for k, v in score.evidence.items() if _finite(v)][:MAX_EVIDENCE]
-    return ", ".join(f"{k}={_sig(float(v))}" for k, v in items)
 
 
 def _strongest_face(result: MediaResult) -> FaceResult | None:
@@ -53,39 +49,51 @@ def _strongest_face(result: MediaResult) -> FaceResult | None:
 
 
 def _where(face: FaceResult, result: MediaResult) -> str:
-    parts = []
+    """``face 2`` for an image; ``face 1 in frame 40 (t=1.60 s, track 3)`` for a video."""
+    text = face_name(face)
     if result.media_type == "video" or face.frame_index != 0 or face.time_s is not None:
-        parts.append(f"frame {face.frame_index}")
-        if _finite(face.time_s):
-            parts.append(f"t={face.time_s:.2f} s")
-    parts.append(f"face {face.face_index}")
-    if face.track_id is not None:
-        parts.append(f"track {face.track_id}")
-    return ", ".join(parts)
+        extra = [f"t={face.time_s:.2f} s"] if _finite(face.time_s) else []
+        if face.track_id is not None:
+            extra.append(f"track {face.track_id}")
+        text += f" in frame {face.frame_index}" + (f" ({', '.join(extra)})" if extra else "")
+    return text
 
 
 def _counts_sentence(result: MediaResult) -> str:
     n_faces = len(result.faces)
     n_frames = len(result.frames) or len({f.frame_index for f in result.faces})
-    n_weak = sum(not f.decisive for f in result.faces)
-    weak = f" ({n_weak} below the quality gate: reported, not deciding)" if n_weak else ""
     if result.media_type == "video" or len(result.frames) > 1 or result.tracks:
-        text = f"{_plural(n_faces, 'face detection')} in {_plural(n_frames, 'analysed frame')}{weak}"
+        text = f"{_plural(n_faces, 'face detection')} in {_plural(n_frames, 'analysed frame')}"
         if result.tracks:
             text += f", grouped into {_plural(len(result.tracks), 'track')}"
         return text + "."
-    return f"{_plural(n_faces, 'face')} found{weak}."
+    return f"{_plural(n_faces, 'face')} found."
 
 
-def _fusion_sentence(result: MediaResult) -> str:
+def _gated_sentence(result: MediaResult) -> list[str]:
+    """Which faces are below the quality gate, and which of its checks they failed."""
+    gated = [f for f in result.faces if not f.decisive]
+    if not gated:
+        return []
+    failed = sorted({k for f in gated for k in (f.quality or {}).get("failed", [])})
+    why = f" (failed: {', '.join(failed)})" if failed else ""
+    if len(gated) <= MAX_GATED and result.media_type != "video":
+        names = ", ".join(_where(f, result) for f in gated)
+        verb = "is" if len(gated) == 1 else "are"
+        return [f"{names[0].upper()}{names[1:]} {verb} below the face-quality gate{why}: reported, not deciding."]
+    return [f"{_plural(len(gated), 'face detection')} below the face-quality gate{why}: reported, not deciding."]
+
+
+def _verdict_sentence(result: MediaResult) -> str:
     p, t = result.fake_probability, result.threshold
     if not _finite(p):
-        return f"No fused fake probability was recorded; verdict: {result.verdict}."
-    cmp = ">=" if p >= t else "<"
-    text = f"Fused fake probability {_p(p)} {cmp} threshold {_p(t)}"
-    if result.aggregation:
-        text += f" (aggregation: {result.aggregation})"
-    return text + f"; verdict: {result.verdict}."
+        return f"No fake probability was recorded; verdict: {result.verdict}."
+    cmp = "at or above" if p >= t else "below"
+    rule = {"max": "the highest deciding face", "max over faces": "the highest deciding face"}.get(
+        result.aggregation or "", f"aggregation {result.aggregation}" if result.aggregation else "")
+    by = f", from {rule}" if rule else ""
+    return (f"Verdict {result.verdict}: fake probability {pct(p)}{by}, {cmp} the operating threshold "
+            f"{pct(t)}.")
 
 
 def _face_sentences(result: MediaResult) -> list[str]:
@@ -93,27 +101,34 @@ def _face_sentences(result: MediaResult) -> list[str]:
     if face is None:
         return []
     out = []
-    if len(result.faces) > 1:
-        out.append(
-            f"Most suspicious face: {_where(face, result)}, "
-            f"fake probability {_p(face.fake_probability)}."
-        )
     scores = [s for s in face.scores if _finite(s.fake_probability)]
+    if len(result.faces) > 1 or result.media_type == "video":
+        out.append(f"Deciding face: {_where(face, result)}, fake probability {pct(face.fake_probability)}.")
     if scores:
-        # Stable sort: ties keep the detector order of the result.
+        # Highest first; a stable sort keeps the result's detector order on ties.
         scores = sorted(scores, key=lambda s: -s.fake_probability)
-        top = scores[0]
-        ev = _evidence_text(top)
-        lead = "Strongest evidence" if result.verdict == "fake" else "Highest detector score"
-        text = f"{lead}: {top.detector} {_p(top.fake_probability)}"
-        out.append(text + (f" ({ev})." if ev else "."))
-        if len(scores) > 1:
-            rest = ", ".join(f"{s.detector} {_p(s.fake_probability)}" for s in scores[1:])
-            out.append(f"Other detectors: {rest}.")
-    if result.verdict == "fake" and face.family:
-        fp = (face.family_probabilities or {}).get(face.family)
-        fam = f"Most likely forgery family: {face.family}"
-        out.append(fam + (f" ({_p(fp)})." if _finite(fp) else "."))
+        parts = [f"{s.detector} {pct(s.fake_probability)}" for s in scores]
+        who = face_name(face)
+        if len(parts) == 1:
+            out.append(f"Detector {scores[0].detector} gives {who} a fake probability of "
+                       f"{pct(scores[0].fake_probability)}.")
+        else:
+            out.append(f"Fake probability of {who} per detector: {', '.join(parts)}.")
+    peak = face.heatmap_peak or {}
+    # Where the heatmap peaks is quoted only for a face judged fake: on a genuine face it locates noise.
+    located = all(_finite(peak.get(k)) for k in ("value", "x", "y"))
+    if face.verdict == "fake" and face.heatmap_source and located:
+        out.append(
+            f"The {face.heatmap_source} heatmap of {face_name(face)} peaks at {peak['value']:.2f} in the "
+            f"{peak.get('region', 'crop')} of the face crop (x {peak['x']:.2f}, y {peak['y']:.2f} of its width "
+            f"and height)."
+        )
+    family = shown_family(face)
+    if family == UNKNOWN_METHOD:
+        out.append(f"Forgery method unknown: no family reaches the {pct(FAMILY_MIN_CONFIDENCE)} floor.")
+    elif family:
+        fp = (face.family_probabilities or {}).get(family)
+        out.append(f"Most likely forgery family: {family} ({pct(fp)}).")
     return out
 
 
@@ -128,13 +143,15 @@ def _track_sentences(result: MediaResult) -> list[str]:
     worst: TrackResult = max(tracks, key=lambda t: t.fake_probability)  # first on ties
     text = (
         f"Track {worst.track_id} ({_plural(len(worst.frame_indices), 'frame')}) "
-        f"scores {_p(worst.fake_probability)}"
+        f"has fake probability {pct(worst.fake_probability)}"
     )
     segs = [s for s in worst.segments if len(s) == 2 and _finite(s[0]) and _finite(s[1])]
     if segs:
-        shown = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in segs[:MAX_SEGMENTS])
-        more = f" and {len(segs) - MAX_SEGMENTS} more" if len(segs) > MAX_SEGMENTS else ""
-        text += f"; above threshold during {shown}{more}"
+        shown = ", ".join(f"{a:.2f} to {b:.2f} s" for a, b in segs[:MAX_SEGMENTS])
+        if len(segs) > MAX_SEGMENTS:
+            text += f"; above threshold in {len(segs)} segments, the first {shown}"
+        else:
+            text += f"; above threshold during {shown}"
     out.append(text + ".")
     return out
 
@@ -144,9 +161,10 @@ def explain(result: MediaResult) -> str:
 
     - ``error``: the error code and message.
     - ``not_applicable``: the recorded reason (and how many frames were examined, if known).
-    - ``real``/``fake``: face/frame/track counts, fused probability vs threshold and aggregation
-      rule, the most suspicious face's strongest detector with its first evidence values, other
-      detectors' scores, the forgery family (fake only), and the worst track's segments.
+    - ``real``/``fake``: face/frame/track counts, faces below the quality gate, the probability vs
+      the operating threshold, the deciding face and each detector's probability for it, where its
+      heatmap peaks, the forgery family (fake only, see report.labels), the worst track's segments,
+      the scan's notes (e.g. the face cap), and what the result does not show.
     """
     if result.verdict == "error":
         code = f" ({result.error_type})" if result.error_type else ""
@@ -157,8 +175,15 @@ def explain(result: MediaResult) -> str:
         text = f"Not applicable: {reason}."
         if result.frames:
             text += f" {_plural(len(result.frames), 'frame')} examined."
+        if result.provenance:
+            text += " " + declared_facts(result.provenance)
         return text
-    sentences = [_counts_sentence(result), _fusion_sentence(result)]
+    sentences = [_counts_sentence(result)] + _gated_sentence(result) + [_verdict_sentence(result)]
     sentences += _face_sentences(result)
     sentences += _track_sentences(result)
+    sentences += [n[0].upper() + n[1:].rstrip(".") + "." for n in result.notes if n]
+    if result.provenance:
+        sentences.append(declared_facts(result.provenance))
+    if result.verdict in LIMITS:
+        sentences.append(LIMITS[result.verdict])
     return " ".join(sentences)

@@ -27,6 +27,7 @@ import numpy as np
 
 from .explain import explain
 from .json_io import atomic_write_text
+from .labels import NOT_DECIDING, face_number, family_text, fake_probability_text, p_fake, pct
 from .schema import VERDICTS, FaceResult, MediaResult, ScanReport
 
 __all__ = ["write_html", "render_html", "render_overlay", "draw_faces", "heatmap_in_preview"]
@@ -156,8 +157,8 @@ def draw_faces(image: np.ndarray, faces: Iterable[FaceResult], preview_scale: fl
         x0, y0, x1, y1 = (int(round(v)) for v in box)
         colour = _BOX_RGB.get(face.verdict, _BOX_RGB["not_applicable"])
         cv2.rectangle(image, (x0, y0), (x1, y1), colour, thick, cv2.LINE_AA)
-        p = face.fake_probability
-        label = f"{p:.2f}" if _finite(p) else "n/a"
+        # "1: p(fake) 83.0 %": the face's number (as in the table) and what the number is.
+        label = f"{face_number(face)}: {p_fake(face.fake_probability).replace(' %', '%')}"
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)
         ty = y0 - base - 2 if y0 - th - base - 2 >= 0 else y0 + th + 2  # above the box if it fits
         cv2.rectangle(image, (x0, ty - th - 1), (x0 + tw + 2, ty + base), colour, -1)
@@ -296,6 +297,7 @@ h1{margin:8px 0 4px;font-size:1.6em} h2{font-size:1.05em;margin:0;word-break:bre
 .explanation{margin:8px 0;line-height:1.4}
 .error{color:#a33;background:#fdecea;padding:6px 10px;border-radius:4px}
 .reason{color:#555;background:#f0f0f0;padding:6px 10px;border-radius:4px}
+.note{color:#7a5a00;background:#fff6d6;padding:6px 10px;border-radius:4px}
 .pair{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
 .pair figure{margin:0}
 .pair img{max-width:560px;width:100%;height:auto;border:1px solid #ddd}
@@ -319,13 +321,13 @@ def _prob_bar(p: float | None, threshold: float, verdict: str) -> str:
     if _finite(p):
         w = min(max(float(p), 0.0), 1.0) * 100  # type: ignore[arg-type]
         fill = f'<div class="fill" style="width:{w:.1f}%;background:{colour}"></div>'
-        text = f"{p:.2f}"
     else:
-        fill, text = "", "n/a"
+        fill = ""
+    # The number is named: "fake probability 83.0 %" (the bar's colour is the verdict's).
     return (
-        f'<div class="prob">fake probability <span class="bar" title="threshold {_fmt(threshold)}">'
-        f'{fill}<span class="thr" style="left:{t:.1f}%"></span></span> <b>{_e(text)}</b>'
-        f' <span class="muted">(threshold {_e(_fmt(threshold))})</span></div>'
+        f'<div class="prob" data-verdict="{_e(verdict)}"><span class="bar" title="threshold {_e(pct(threshold))}">'
+        f'{fill}<span class="thr" style="left:{t:.1f}%"></span></span> <b>{_e(fake_probability_text(p))}</b>'
+        f' <span class="muted">(threshold {_e(pct(threshold))})</span></div>'
     )
 
 
@@ -388,7 +390,7 @@ def _meta_line(r: MediaResult) -> str:
 def _scores_cell(face: FaceResult) -> str:
     if not face.scores:
         return ""
-    head = ", ".join(f"{_e(s.detector)} {_e(_fmt(s.fake_probability))}" for s in face.scores)
+    head = ", ".join(f"{_e(s.detector)} {_e(p_fake(s.fake_probability))}" for s in face.scores)
     lines = []
     for s in face.scores:
         ev = ", ".join(
@@ -413,22 +415,23 @@ def _faces_table(faces: list[FaceResult], max_rows: int) -> str:
     rows = []
     for f in shown:
         box = ", ".join(f"{v:.0f}" if _finite(v) else "?" for v in f.box)
-        fam = ""
-        if f.family:
-            fp = (f.family_probabilities or {}).get(f.family)
-            fam = _e(f.family) + (f" ({fp:.2f})" if _finite(fp) else "")
+        # A family only for a face judged fake, "unknown method" below the floor (report.labels).
+        fam = _e(family_text(f))
+        failed = ", ".join((f.quality or {}).get("failed", []) or [])
+        gate = "yes" if f.decisive else NOT_DECIDING + (f" ({failed})" if failed else "")
         rows.append(
-            "<tr>"
+            f'<tr data-deciding="{"yes" if f.decisive else "no"}">'
             f"<td>{_e(f.frame_index)}</td><td>{_e(_fmt(f.time_s, '.2f'))}</td>"
-            f"<td>{_e(f.face_index)}</td>"
+            f"<td>{_e(face_number(f))}</td>"
             f"<td>{'' if f.track_id is None else _e(f.track_id)}</td><td>{_e(box)}</td>"
-            f"<td>{_e(_fmt(f.detection_score))}</td><td>{_e(_fmt(f.fake_probability))}</td>"
-            f"<td>{_badge(f.verdict)}</td><td>{fam}</td><td>{_scores_cell(f)}</td>"
+            f"<td>{_e(_fmt(f.detection_score))}</td><td>{_e(pct(f.fake_probability))}</td>"
+            f"<td>{_badge(f.verdict)}</td><td>{_e(gate)}</td><td>{fam}</td><td>{_scores_cell(f)}</td>"
             "</tr>"
         )
     head = (
         "<tr><th>frame</th><th>t (s)</th><th>face</th><th>track</th><th>box (frame px)</th>"
-        "<th>detection</th><th>fake p</th><th>verdict</th><th>family</th><th>detectors</th></tr>"
+        "<th>detection</th><th>p(fake)</th><th>verdict</th><th>deciding</th><th>forgery family</th>"
+        "<th>detectors</th></tr>"
     )
     return f'<table class="faces">{head}{"".join(rows)}</table>{note}'
 
@@ -447,11 +450,11 @@ def _tracks_table(r: MediaResult) -> str:
         )
         rows.append(
             f"<tr><td>{_e(t.track_id)}</td><td>{len(t.frame_indices)}</td><td>{_e(span)}</td>"
-            f"<td>{_e(_fmt(t.fake_probability))}</td><td>{_badge(t.verdict)}</td>"
+            f"<td>{_e(pct(t.fake_probability))}</td><td>{_badge(t.verdict)}</td>"
             f"<td>{_e(segs)}</td></tr>"
         )
     head = (
-        "<tr><th>track</th><th>frames</th><th>span</th><th>fake p</th><th>verdict</th>"
+        "<tr><th>track</th><th>frames</th><th>span</th><th>p(fake)</th><th>verdict</th>"
         "<th>above threshold</th></tr>"
     )
     return f'<table class="tracks">{head}{"".join(rows)}</table>'
@@ -507,6 +510,26 @@ def _previews_html(r: MediaResult, max_frames: int, max_side: int) -> str:
     return "".join(out)
 
 
+def _provenance_html(prov: dict) -> str:
+    """What the file declares, in its own box: metadata, not a detector result."""
+    rows = []
+    for group in ("exif", "xmp", "text"):
+        for k, v in (prov.get(group) or {}).items():
+            if isinstance(v, list):  # XMP History
+                v = "; ".join(" ".join(x for x in (h.get("action"), h.get("softwareAgent")) if x) for h in v)
+            rows.append(f"<tr><th>{_e(group.upper() if group != 'text' else 'PNG text')} {_e(k)}</th>"
+                        f"<td>{_e(v)}</td></tr>")
+    if prov.get("icc_profile"):
+        rows.append(f"<tr><th>ICC profile</th><td>{_e(prov['icc_profile'])}</td></tr>")
+    if prov.get("error"):
+        rows.append(f"<tr><th>error</th><td>{_e(prov['error'])}</td></tr>")
+    body = f"<table>{''.join(rows)}</table>" if rows else (
+        '<p class="muted">No camera, editing or generator metadata: common (it is often stripped) and no '
+        "evidence either way.</p>")
+    return ('<details class="provenance"><summary>what the file declares (metadata, not a detector result; '
+            f"anyone can write or remove it)</summary>{body}</details>")
+
+
 def _card(i: int, r: MediaResult, *, max_frames: int, max_face_rows: int, max_side: int) -> str:
     colour = VERDICT_COLOURS.get(r.verdict, "#999")
     parts = [
@@ -522,6 +545,10 @@ def _card(i: int, r: MediaResult, *, max_frames: int, max_face_rows: int, max_si
         parts.append(f'<p class="error">{code}{_e(r.error or "")}</p>')
     if r.reason:
         parts.append(f'<p class="reason">{_e(r.reason)}</p>')
+    for note in r.notes:
+        parts.append(f'<p class="note">{_e(note)}</p>')
+    if r.provenance:
+        parts.append(_provenance_html(r.provenance))
     try:  # a malformed preview must not cost the whole report
         parts.append(_previews_html(r, max_frames, max_side))
         if r.media_type == "video":

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.1"  # 1.1: FaceResult.quality and .decisive (the face-quality gate)
+SCHEMA_VERSION = "1.2"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
+# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
@@ -48,8 +49,32 @@ class FaceResult:
     # Face quality (facetrust.fusion.quality): confidence, size_px, landmarks, sharpness, failed, passed.
     quality: dict[str, Any] | None = None
     decisive: bool = True  # False: below the quality gate, reported but not deciding the verdict
+    # Where the shown heatmap peaks (see heatmap_peak()): value, x, y (fractions of the crop), region.
+    heatmap_peak: dict[str, Any] | None = None
     # In-memory only (HTML report): heatmap in crop coordinates, float32 [0, 1].
     heatmap: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.heatmap_peak is None and self.heatmap is not None:
+            self.heatmap_peak = heatmap_peak(self.heatmap)
+
+
+_ROWS, _COLS = ("upper", "middle", "lower"), ("left", "centre", "right")
+
+
+def heatmap_peak(heatmap: np.ndarray) -> dict[str, Any] | None:
+    """The heatmap's maximum: its value, its position as fractions of the face crop (x right, y down;
+    the pixel centre, two decimals, as the explanation quotes them) and the crop third it lies in
+    ("upper left" ... "lower right", as seen in the image). None for an empty or all-NaN map."""
+    h = np.asarray(heatmap, dtype=np.float32)
+    if h.ndim != 2 or h.size == 0 or not np.isfinite(h).any():
+        return None
+    h = np.where(np.isfinite(h), h, -np.inf)
+    y, x = np.unravel_index(int(np.argmax(h)), h.shape)
+    fx, fy = (int(x) + 0.5) / h.shape[1], (int(y) + 0.5) / h.shape[0]
+    row, col = _ROWS[min(2, int(fy * 3))], _COLS[min(2, int(fx * 3))]
+    region = "centre" if (row, col) == ("middle", "centre") else f"{row} {col}"
+    return {"value": round(float(h[y, x]), 2), "x": round(float(fx), 2), "y": round(float(fy), 2), "region": region}
 
 
 @dataclass
@@ -91,6 +116,11 @@ class MediaResult:
     threshold: float = 0.5
     aggregation: str | None = None
     explanation: str = ""
+    # Plain warnings about how the scan was limited (e.g. the per-frame face cap was reached).
+    notes: list[str] = field(default_factory=list)
+    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text); kept apart from
+    # the detector probability, never evidence either way. None: not examined (arrays, videos).
+    provenance: dict[str, Any] | None = None
     elapsed_s: float | None = None
     # In-memory only (HTML report): a downscaled RGB preview per frame index.
     previews: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
@@ -140,7 +170,15 @@ def _plain(value: Any) -> Any:
 
 
 def to_json_dict(report: ScanReport) -> dict[str, Any]:
-    return _plain(report)
+    """The report as JSON data; each face also gets ``labels`` (report.labels.face_labels): the words
+    the web page shows, so it applies the same rules as the HTML report and the CLI."""
+    from .labels import face_labels
+
+    data = _plain(report)
+    for r, rd in zip(report.results, data["results"]):
+        for f, fd in zip(r.faces, rd["faces"]):
+            fd["labels"] = _plain(face_labels(f))
+    return data
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:

@@ -11,6 +11,19 @@ import json
 import sys
 
 
+class _DeprecatedAlias(argparse.Action):
+    """Stores the value; warns on stderr when the old spelling was used."""
+
+    def __init__(self, *args, deprecated_alias: str, **kwargs) -> None:
+        self.deprecated_alias = deprecated_alias
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string == self.deprecated_alias:
+            print(f"warning: {self.deprecated_alias} is deprecated; use {self.option_strings[0]}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``synth`` sub-command on an ``argparse`` subparsers object."""
     p = subparsers.add_parser(
@@ -31,7 +44,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="use at most N photos (a fixed, folder-mixed subset)")
     p.add_argument("--size", type=int, default=256, help="aligned crop size in pixels")
     p.add_argument("--margin", type=float, default=0.25, help="crop margin (facetrust.faces.CropSpec)")
-    p.add_argument("--min-face", type=float, default=32.0, help="skip faces smaller than this (pixels)")
+    # One name with `scan --min-face-size`; `--min-face` still works (deprecated, says so).
+    p.add_argument("--min-face-size", "--min-face", dest="min_face", type=float, default=32.0,
+                   action=_DeprecatedAlias, deprecated_alias="--min-face",
+                   help="skip faces smaller than this (pixels, shorter box side); --min-face is a deprecated alias")
     p.add_argument("--max-outside", type=float, default=1.0,
                    help="skip photos whose crop is more than this share mirror padding (0..1)")
     p.add_argument("--perturb-prob", type=float, default=0.5, help="probability a sample is post-processed")

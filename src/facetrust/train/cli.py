@@ -1,16 +1,51 @@
-"""``facetrust train --config configs/NAME.yaml`` and ``facetrust ship RUN_DIR``."""
+"""``facetrust train --config configs/NAME.yaml`` and ``facetrust ship RUN_DIR --out DIR``.
+
+A user mistake (a missing or malformed config, an unknown key, a missing run folder) ends with a
+one-line message and exit code 2, not a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+def _usage_error(command: str, message: object) -> int:
+    print(f"facetrust {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def load_config(path: str):
+    """The TrainConfig of ``path``, or ValueError with a message a user can act on."""
+    import yaml
+
+    from .config import TrainConfig
+
+    if not Path(path).is_file():
+        raise ValueError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    try:
+        return TrainConfig.from_yaml(path)
+    except TypeError as exc:  # e.g. a required key missing
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .config import TrainConfig
+    try:
+        cfg = load_config(args.config)
+    except ValueError as exc:
+        return _usage_error("train", exc)
     from .loop import train
 
-    cfg = TrainConfig.from_yaml(args.config)
     for key in ("data", "out_dir", "epochs"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
@@ -35,6 +70,8 @@ def _train(args: argparse.Namespace) -> int:
 def _ship(args: argparse.Namespace) -> int:
     from .export import ship
 
+    if not (Path(args.run) / "best.pt").is_file():
+        return _usage_error("ship", f"no best.pt in {args.run} (give a run folder written by facetrust train)")
     card = ship(args.run, args.out, name=args.name, version=args.version, threshold_reals=args.threshold_reals,
                 baseline=args.baseline)
     print(f"wrote {card} and its ONNX weights")
@@ -55,7 +92,8 @@ def add_parser(sub) -> None:
     p.set_defaults(func=_train)
     p = sub.add_parser("ship", help="calibrate a run on validation, export ONNX + model card")
     p.add_argument("run", help="run folder with best.pt")
-    p.add_argument("--out", default="src/facetrust/models")
+    # No default: writing into the installed package's model folder must be asked for explicitly.
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the card and its ONNX weights")
     p.add_argument("--name", default="forensicnet")
     p.add_argument("--version", default="1")
     p.add_argument("--threshold-reals", default=None, metavar="SYNTH_DIR",

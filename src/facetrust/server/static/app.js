@@ -28,7 +28,8 @@
 
   // ------------------------------------------------------------------ helpers
 
-  const pct = (p) => (typeof p === "number" && isFinite(p) ? (p * 100).toFixed(1) + "%" : "n/a");
+  const L = window.FacetrustLabels; // labels.js: the shown words and numbers (same rules as the HTML report)
+  const pct = L.pct;
   const clamp01 = (x) => Math.min(1, Math.max(0, x));
   const verdictWord = (v) => VERDICT_WORDS[v] || (v ? String(v) : "pending");
 
@@ -291,7 +292,7 @@
     box.appendChild(el("span", { class: "verdict-word" }, verdictWord(v)));
     const p = scan.fake_probability;
     box.appendChild(el("span", { class: "verdict-prob" },
-      typeof p === "number" ? "fake probability " + pct(p) : "no fake probability"));
+      L.fakeProbabilityText(p)));
   }
 
   function renderNotice(scan, r) {
@@ -307,6 +308,9 @@
     } else if (r && r.verdict === "error") {
       text = `Analysis error${r.error_type ? " (" + r.error_type + ")" : ""}: ${r.error || "no reason given"}`;
       kind = "error";
+    } else if (r && Array.isArray(r.notes) && r.notes.length) {
+      text = "Warning: " + r.notes.join("; "); // e.g. the face cap was reached
+      kind = "warning";
     }
     n.textContent = text;
     n.className = "message " + kind;
@@ -337,6 +341,7 @@
     // For "not applicable" and "error" the explanation mostly restates the notice: say it once.
     $("explanation").hidden = !explanation || (!!reason && explanation.includes(reason));
     renderFaces(scan, r);
+    renderProvenance(r);
     renderTimeline(scan, r);
     const artifacts = scan.artifacts || {};
     $("report-button").hidden = !artifacts.report;
@@ -411,16 +416,16 @@
       const [x0, y0, x1, y1] = f.box.map((v) => v * scale);
       const cls = "v-" + (f.verdict || "none");
       const g = svg("g", { class: "face-box " + cls });
-      g.appendChild(svg("title", {}, `face ${f.face_index + 1}: ${verdictWord(f.verdict)}, fake probability ${pct(f.fake_probability)}`));
+      g.appendChild(svg("title", {}, `${L.faceName(f)}: ${verdictWord(f.verdict)}, ${L.fakeProbabilityText(f.fake_probability)}`));
       g.appendChild(svg("rect", { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0), "stroke-width": stroke }));
       const ty = y0 - font * 0.35 > font ? y0 - font * 0.35 : y1 + font;
-      g.appendChild(svg("text", { x: x0, y: ty, "font-size": font }, `${verdictWord(f.verdict)} ${pct(f.fake_probability)}`));
+      g.appendChild(svg("text", { x: x0, y: ty, "font-size": font }, L.boxText(f, verdictWord(f.verdict))));
       layer.appendChild(g);
     }
   }
 
   function faceLabel(f, kind) {
-    const n = `face ${(f.face_index || 0) + 1}`;
+    const n = L.faceName(f);
     if (kind !== "video") return n[0].toUpperCase() + n.slice(1);
     const t = typeof f.time_s === "number" ? ` (t=${f.time_s.toFixed(2)} s)` : "";
     return `Frame ${f.frame_index}${t}, ${n}` + (f.track_id !== null && f.track_id !== undefined ? `, track ${f.track_id}` : "");
@@ -439,8 +444,24 @@
       thr.style.left = (clamp01(threshold) * 100).toFixed(1) + "%";
       bar.appendChild(thr);
     }
-    bar.appendChild(el("span", { class: "prob-text" }, pct(p)));
+    bar.appendChild(el("span", { class: "prob-text" }, L.pFake(p)));
     return bar;
+  }
+
+  // What the file declares about itself, apart from the detector's probability.
+  function renderProvenance(r) {
+    const block = $("provenance-block");
+    const list = $("provenance");
+    list.replaceChildren();
+    const prov = r && r.provenance;
+    block.hidden = !prov;
+    if (!prov) return;
+    const rows = L.provenanceRows(prov);
+    if (!rows.length) list.appendChild(el("p", { class: "muted" }, L.NO_METADATA));
+    for (const [k, v] of rows) {
+      list.appendChild(el("dt", {}, k));
+      list.appendChild(el("dd", {}, v));
+    }
   }
 
   function renderFaces(scan, r) {
@@ -457,11 +478,9 @@
       const label = faceLabel(f, scan.kind);
       head.appendChild(el("span", { class: "face-name" }, label));
       head.appendChild(el("span", { class: "tag v-" + (f.verdict || "none") }, verdictWord(f.verdict)));
-      if (f.family) {
-        const fp = f.family_probabilities && f.family_probabilities[f.family];
-        head.appendChild(el("span", { class: "family" },
-          `likely forgery family: ${f.family}` + (typeof fp === "number" ? ` (${pct(fp)})` : "")));
-      }
+      if (!L.deciding(f)) head.appendChild(el("span", { class: "tag not-deciding", title: "below the face-quality gate: reported, not deciding the verdict" }, L.NOT_DECIDING));
+      const family = L.familyText(f); // only for a face judged fake; "unknown method" below the floor
+      if (family) head.appendChild(el("span", { class: "family" }, "forgery family: " + family));
       li.appendChild(head);
       li.appendChild(probBar(f.fake_probability, r.threshold, f.verdict, label + " fake probability"));
       list.appendChild(li);

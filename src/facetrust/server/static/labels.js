@@ -1,0 +1,52 @@
+// The words and numbers the page shows for a scan result: the same rules as facetrust.report.labels
+// (Python), which writes them into each face's `labels`; the fallbacks below apply those rules to a
+// result stored before `labels` existed. Pure functions, no DOM: tests/server/test_page_labels.py
+// runs them under Node against the Python labels.
+"use strict";
+
+(function (root) {
+  const FAMILY_MIN_CONFIDENCE = 0.5; // report.labels.FAMILY_MIN_CONFIDENCE, for results without `labels`
+  const UNKNOWN_METHOD = "unknown method";
+  const NOT_DECIDING = "not deciding";
+
+  const finite = (x) => typeof x === "number" && isFinite(x);
+  // 0.904 -> "90.4 %": always the fake probability, and always named so by the callers below.
+  const pct = (p) => (finite(p) ? (p * 100).toFixed(1) + " %" : "n/a");
+  const pFake = (p) => "p(fake) " + pct(p);
+  const fakeProbabilityText = (p) => (finite(p) ? "fake probability " + pct(p) : "no fake probability");
+  const faceNumber = (f) => (f.labels && finite(f.labels.number) ? f.labels.number : (f.face_index || 0) + 1);
+  const faceName = (f) => "face " + faceNumber(f);
+  const deciding = (f) => (f.labels && typeof f.labels.deciding === "boolean" ? f.labels.deciding : f.decisive !== false);
+
+  // A family only for a face judged fake; "unknown method" below the floor; "" otherwise.
+  function familyText(f) {
+    if (f.labels && "family" in f.labels) return f.labels.family || "";
+    if (f.verdict !== "fake" || !f.family) return "";
+    const fp = f.family_probabilities && f.family_probabilities[f.family];
+    return finite(fp) && fp >= FAMILY_MIN_CONFIDENCE ? `${f.family} (${pct(fp)})` : UNKNOWN_METHOD;
+  }
+
+  // The text drawn next to a face's box: "1: fake · p(fake) 90.4 %".
+  const boxText = (f, verdictWord) => `${faceNumber(f)}: ${verdictWord} · ${pFake(f.fake_probability)}`;
+
+  // What the file declares (result.provenance), as [label, value] rows; [] when nothing is declared.
+  function provenanceRows(prov) {
+    if (!prov) return [];
+    const rows = [];
+    for (const [group, name] of [["exif", "EXIF"], ["xmp", "XMP"], ["text", "PNG text"]]) {
+      for (const [k, v] of Object.entries(prov[group] || {})) {
+        const value = Array.isArray(v) ? v.map((h) => [h.action, h.softwareAgent].filter(Boolean).join(" ")).join("; ") : String(v);
+        rows.push([`${name} ${k}`, value]);
+      }
+    }
+    if (prov.icc_profile) rows.push(["ICC profile", String(prov.icc_profile)]);
+    if (prov.error) rows.push(["error", String(prov.error)]);
+    return rows;
+  }
+  const NO_METADATA = "No camera, editing or generator metadata: common (it is often stripped) and no evidence either way.";
+
+  const api = { provenanceRows, NO_METADATA, FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
+                faceName, deciding, familyText, boxText };
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+  else root.FacetrustLabels = api;
+})(typeof self !== "undefined" ? self : this);

@@ -1,0 +1,156 @@
+"""Issue 16: one name per option, `-` for stdout, the face cap said out loud, typed usage errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facetrust.cli import EXIT_USAGE, build_parser, main
+
+
+@pytest.fixture(scope="module")
+def two_faces(tmp_path_factory, astronaut, hopper) -> str:
+    """Two people side by side (the astronaut and Grace Hopper), each big enough to be found."""
+    h = min(astronaut.shape[0], hopper.shape[0])
+    row = np.concatenate([astronaut[:h], hopper[:h, : hopper.shape[1]]], axis=1)
+    path = tmp_path_factory.mktemp("group") / "two_faces.png"
+    Image.fromarray(np.ascontiguousarray(row)).save(path)
+    return str(path)
+
+
+def _subparser(name: str):
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sub.choices[name]
+
+
+def test_max_faces_is_generated_from_scan_options_on_scan_and_extract():
+    from facetrust.pipeline import ScanOptions
+
+    for command in ("scan", "extract"):
+        flags = {s for a in _subparser(command)._actions for s in a.option_strings}
+        assert "--max-faces" in flags, command
+    args = build_parser().parse_args(["scan", "x.png", "--max-faces", "3"])
+    assert args.max_faces == 3 and ScanOptions.default("max_faces") == 16
+
+
+def test_face_cap_is_warned_in_notes_explanation_and_cli(two_faces, capsys, tmp_path):
+    out = tmp_path / "r.json"
+    main(["scan", two_faces, "--max-faces", "1", "--json", str(out)])
+    (r,) = json.loads(out.read_text())["results"]
+    assert len(r["faces"]) == 1
+    assert len(r["notes"]) == 1 and "face cap reached" in r["notes"][0] and "(2 found)" in r["notes"][0]
+    assert "Face cap reached: only the 1 largest faces per frame were scored (2 found)" in r["explanation"]
+    err = capsys.readouterr().err
+    assert "warning:" in err and "face cap reached" in err
+    # Not capped: no note.
+    main(["scan", two_faces, "--json", str(out), "-q"])
+    (r,) = json.loads(out.read_text())["results"]
+    assert len(r["faces"]) == 2 and r["notes"] == []
+
+
+def test_json_dash_writes_to_stdout(two_faces, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    main(["scan", two_faces, "--json", "-"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)  # stdout holds the JSON alone; the table went to stderr
+    assert data["results"][0]["path"] == two_faces
+    assert "facetrust scan" in captured.err
+    assert not (tmp_path / "-").exists()
+
+
+def test_extract_default_crop_is_the_default_detectors_crop(tmp_path, demo_media):
+    from facetrust.detectors import DEFAULT_DETECTORS, create_detector
+
+    crop = create_detector(DEFAULT_DETECTORS[0]).info.crop
+    assert main(["extract", str(demo_media["astronaut.png"]), "--out", str(tmp_path / "a")]) == 0
+    (png,) = (tmp_path / "a").glob("*.png")
+    assert Image.open(png).size == (crop.size, crop.size)
+    noise = create_detector("noise_residual").info.crop
+    assert noise.size != crop.size or noise.margin != crop.margin
+    assert main(["extract", str(demo_media["astronaut.png"]), "--out", str(tmp_path / "b"),
+                 "--detector", "noise_residual"]) == 0
+    (png,) = (tmp_path / "b").glob("*.png")
+    assert Image.open(png).size == (noise.size, noise.size)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--size", "0"], "--size: must be at least 16"),
+    (["--margin", "-1"], "--margin: must be a finite number >= 0"),
+])
+def test_extract_bad_crop_is_a_usage_error(argv, message, tmp_path, capsys, demo_media):
+    with pytest.raises(SystemExit) as exc:
+        main(["extract", str(demo_media["astronaut.png"]), "--out", str(tmp_path), *argv])
+    assert exc.value.code == EXIT_USAGE and message in capsys.readouterr().err
+
+
+def test_extract_bad_option_value_is_a_usage_error(tmp_path, capsys, demo_media):
+    code = main(["extract", str(demo_media["astronaut.png"]), "--out", str(tmp_path), "--max-faces", "0"])
+    assert code == EXIT_USAGE and "max_faces must be >= 1" in capsys.readouterr().err
+
+
+def test_ship_needs_out(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["ship", str(tmp_path)])
+    assert exc.value.code == EXIT_USAGE and "--out" in capsys.readouterr().err
+    assert main(["ship", str(tmp_path), "--out", str(tmp_path / "o")]) == EXIT_USAGE
+    assert "no best.pt" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name: x\n  bad: [\n", "is not valid YAML"),
+    ("- a\n- b\n", "expected a mapping"),
+    ("no_such_key: 1\n", "unknown config keys"),
+    (None, "config file not found"),
+])
+def test_bad_training_config_is_a_usage_error(text, message, tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert main(["train", "--config", str(path)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_synth_min_face_size_is_the_scan_name_and_min_face_a_deprecated_alias(capsys):
+    new = build_parser().parse_args(["synth", "--faces", "in", "--out", "out", "--min-face-size", "48"])
+    assert new.min_face == 48.0 and "deprecated" not in capsys.readouterr().err
+    old = build_parser().parse_args(["synth", "--faces", "in", "--out", "out", "--min-face", "40"])
+    assert old.min_face == 40.0 and "--min-face is deprecated; use --min-face-size" in capsys.readouterr().err
+
+
+def test_masks_writes_the_heatmap_at_crop_and_image_resolution(two_faces, tmp_path):
+    import cv2
+
+    masks, out = tmp_path / "masks", tmp_path / "r.json"
+    main(["scan", two_faces, "--masks", str(masks), "--json", str(out), "-q"])
+    (r,) = json.loads(out.read_text())["results"]
+    w, h = Image.open(two_faces).size
+    for face in r["faces"]:
+        base = f"two_faces_frame{face['frame_index']:06d}_face{face['face_index'] + 1}"
+        crop = cv2.imread(str(masks / f"{base}_crop.png"), cv2.IMREAD_UNCHANGED)
+        full = cv2.imread(str(masks / f"{base}_image.png"), cv2.IMREAD_UNCHANGED)
+        assert crop.shape == (face["crop_size"], face["crop_size"]) and crop.dtype == np.uint8
+        assert full.shape == (h, w)
+        # the crop mask's peak is the JSON's heatmap peak (255 = 1.0), at the same place
+        peak = face["heatmap_peak"]
+        assert crop.max() / 255 == pytest.approx(peak["value"], abs=0.02)
+        # the image mask is 0 outside the face's crop footprint: far from the face's box, nothing
+        x0, y0, x1, y1 = face["box"]
+        cx = (x0 + x1) / 2
+        far = full[:, int(cx + 1.5 * (x1 - x0)):] if cx < w / 2 else full[:, : max(0, int(cx - 1.5 * (x1 - x0)))]
+        assert far.size and far.max() == 0
+        assert full.max() > 0
+    assert len(list(masks.glob("*.png"))) == 2 * len(r["faces"])
+
+
+def test_scan_table_names_the_fake_probability_in_percent(two_faces, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "250")
+    out = tmp_path / "r.json"
+    main(["scan", two_faces, "--json", str(out)])
+    (r,) = json.loads(out.read_text())["results"]
+    err = capsys.readouterr().err
+    assert "p(fake)" in err and f"{r['fake_probability'] * 100:.1f} %" in err
