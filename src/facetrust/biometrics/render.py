@@ -55,7 +55,7 @@ h1 span{{color:{colour}}}</style></head><body>
 <div class="faces"><figure>{_thumbnail(report.probe_face)}<figcaption>probe: {e(report.probe)}</figcaption></figure>
 <figure>{_thumbnail(report.reference_face)}<figcaption>reference: {e(report.reference)}</figcaption></figure></div>
 <table>{table}</table>{explanation}
-<p>Probability calibrated on 89x109 px CelebA pairs at equal priors; see docs/verify.md.</p>
+<p>The probability is calibrated at equal priors ({e(report.calibration)}; data and figures in docs/verify.md).</p>
 </body></html>
 """
 
