@@ -132,7 +132,8 @@ def verify(probe: Source, reference: Source, **options) -> "VerifyReport":
     (:func:`facetrust.biometrics.verify_pair`; options as :func:`scan`)."""
     from .biometrics import verify_pair
 
-    return verify_pair(probe, reference, scanner=get_scanner(**options))
+    # the report has no preview to draw, so the probe's scan keeps none
+    return verify_pair(probe, reference, scanner=get_scanner(**{"previews": False, **options}))
 
 
 @dataclass
