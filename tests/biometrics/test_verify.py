@@ -86,3 +86,22 @@ def test_the_facade(astronaut, astronaut_view):
     report = facetrust.verify(astronaut, astronaut_view)
     assert isinstance(report, VerifyReport) and report.decision == "same_person"
     assert "verify" in facetrust.__all__
+
+
+def test_a_video_probe_is_refused_with_a_typed_error(scanner, astronaut, tmp_path):
+    import av
+    import cv2
+
+    path = tmp_path / "clip.mp4"
+    small = cv2.resize(astronaut, (256, 256))
+    with av.open(str(path), "w") as c:
+        stream = c.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 256, 256, "yuv420p"
+        for _ in range(4):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(small, format="rgb24")):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    report = verify_pair(str(path), astronaut, scanner=scanner)
+    assert report.status == "error" and report.error_type == "unsupported_media"
+    assert "still images" in report.error and report.probe_scan.media_type == "video"
