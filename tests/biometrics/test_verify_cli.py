@@ -38,7 +38,7 @@ def test_same_person_exit_0_and_report_files(photos, tmp_path):
                  "--json", f"{out}.json", "--html", f"{out}.html", "-q"])
     data = json.loads((tmp_path / "v.json").read_text())
     assert data["decision"] == "same_person"
-    assert code == (EXIT_ACCEPTED if data["probe_scan"]["verdict"] != "fake" else EXIT_REJECTED)
+    assert code == (EXIT_ACCEPTED if data["probe_scan"]["verdict"] == "real" else EXIT_REJECTED)
     assert data["probe"] == photos["astronaut"] and data["reference"] == photos["astronaut_view"]
     assert "data:image/jpeg;base64," in (tmp_path / "v.html").read_text()
 

@@ -1,7 +1,7 @@
 """``facetrust verify PROBE --reference REF``.
 
-Exit codes: 0 same person and the probe not judged fake (accepted); 1 different person, or the probe
-judged fake (rejected); 3 no decision (an image without a usable face, or unreadable); 4 an input
+Exit codes: 0 same person and the probe's forgery scan says real (accepted); 1 different person, or
+the probe's scan is not real (rejected); 3 no decision (an image without a usable face, or unreadable); 4 an input
 file does not exist; 2 usage error (argparse, bad scan options).
 """
 

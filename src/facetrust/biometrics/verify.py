@@ -8,6 +8,7 @@ probe's forgery scan is the normal :class:`facetrust.pipeline.Scanner` result (`
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 VerifyStatus = Literal["ok", "not_applicable", "error"]
 Decision = Literal["same_person", "different_person"]
 SCHEMA = "facetrust.verify/1"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class VerifyReport:
     euclidean_distance: float | None = None
     cosine_distance: float | None = None
     threshold: float = 0.0  # euclidean distance: same person when distance <= threshold
-    accepted: bool = False  # same person and the probe not judged fake
+    accepted: bool = False  # same person and the probe's forgery scan says real
     reason: str | None = None  # why not_applicable
     error: str | None = None
     error_type: str | None = None
@@ -114,6 +116,11 @@ def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration 
         except FacetrustError as exc:
             report.status, report.error, report.error_type = "error", f"{role}: {exc}", exc.code
             break
+        except Exception as exc:  # a bug or a library failure is reported like the scan reports it
+            log.exception("internal error while verifying the %s", role)
+            report.status, report.error = "error", f"{role}: {type(exc).__name__}: {exc}"
+            report.error_type = "internal_error"
+            break
     if report.status == "ok":
         report.probe_face, report.reference_face = _face(outcomes["probe"]), _face(outcomes["reference"])
         missing = [f"{role}: {o.reason}" for role, o in outcomes.items() if o.embedding is None]
@@ -124,6 +131,7 @@ def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration 
             report.euclidean_distance, report.cosine_distance = euclidean, cosine
             report.same_person_probability = cal.probability(euclidean)
             report.decision = "same_person" if cal.same_person(euclidean) else "different_person"
-            report.accepted = report.decision == "same_person" and report.probe_scan.verdict != "fake"
+            # only a probe its forgery scan calls real is accepted (fake, error, not_applicable are not)
+            report.accepted = report.decision == "same_person" and report.probe_scan.verdict == "real"
     report.elapsed_s = time.perf_counter() - t0
     return report
