@@ -67,6 +67,25 @@ def test_token_and_upload_checks(client, astronaut):
     _error(_post(client, _jpeg(big), good), 413, "payload_too_large")  # > 400 kB image limit
     _error(_post(client, good, good, threshold="2"), 422, "validation_error")
     _error(client.post("/v1/verify", json={"probe": "x"}, headers=AUTH), 415, "unsupported_media_type")
+    _error(_post(client, _mp4(astronaut), good), 415, "unsupported_media_type")  # a video is no photo
+
+
+def _mp4(image: np.ndarray) -> bytes:
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    small = np.ascontiguousarray(cv2.resize(image, (128, 128)))
+    with av.open(buf, "w", format="mp4") as c:
+        stream = c.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 128, 128, "yuv420p"
+        for _ in range(3):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(small, format="rgb24")):
+                c.mux(packet)
+        for packet in stream.encode():
+            c.mux(packet)
+    return buf.getvalue()
 
 
 def test_no_face_is_not_applicable(client, astronaut):
