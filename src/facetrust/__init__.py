@@ -1,7 +1,7 @@
 """facetrust: offline-first face forensics.
 
 The facade is tiny and lazy (importing ``facetrust`` loads no model and no heavy library):
-``scan``, ``scan_paths``, ``iter_scan``, ``extract_faces``, ``list_detectors``.
+``scan``, ``scan_paths``, ``iter_scan``, ``extract_faces``, ``list_detectors``, ``verify``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ _FACADE = {
     "iter_scan": "api",
     "extract_faces": "api",
     "list_detectors": "api",
+    "verify": "api",
     "get_scanner": "api",
     "make_report": "api",
     "ScanOptions": "pipeline",

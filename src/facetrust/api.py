@@ -20,6 +20,7 @@ from .pipeline import ProgressFn, ScanOptions, Scanner
 from .report.schema import MediaResult, ScanReport
 
 if TYPE_CHECKING:
+    from .biometrics import VerifyReport
     from .io.sources import SourceEntry
 
 Source = str | os.PathLike | bytes | np.ndarray
@@ -124,6 +125,15 @@ def scan_paths(
     results = iter_scan(paths, recursive=recursive, include=include, exclude=exclude,
                         on_media_start=on_media_start, progress=progress, **options)
     return make_report(list(results), **options)
+
+
+def verify(probe: Source, reference: Source, **options) -> "VerifyReport":
+    """Is ``probe`` the same person as ``reference``? Calibrated probability, decision, and the probe's scan
+    (:func:`facetrust.biometrics.verify_pair`; options as :func:`scan`)."""
+    from .biometrics import verify_pair
+
+    # the report has no preview to draw, so the probe's scan keeps none
+    return verify_pair(probe, reference, scanner=get_scanner(**{"previews": False, **options}))
 
 
 @dataclass

