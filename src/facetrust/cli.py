@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
     import importlib.util
 
-    for stage in ("synth", "corpus", "eval", "train", "server"):  # stages register their own sub-commands
+    for stage in ("synth", "corpus", "eval", "train", "server", "batch"):  # stages register their own sub-commands
         if importlib.util.find_spec(f"facetrust.{stage}") and importlib.util.find_spec(f"facetrust.{stage}.cli"):
             importlib.import_module(f"facetrust.{stage}.cli").add_parser(sub)
     return parser
