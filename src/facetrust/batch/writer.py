@@ -162,11 +162,11 @@ class ParquetMirror:
     (``pyarrow.parquet.read_table(DIR / 'parquet')``). At most one part's rows wait in memory.
     """
 
-    def __init__(self, folder: Path, ledger: Ledger, part_rows: int = PARQUET_PART_ROWS) -> None:
+    def __init__(self, folder: Path, ledger: Ledger, part_rows: int | None = None) -> None:
         self.dir = folder / PARQUET_DIR
         self.dir.mkdir(exist_ok=True)
         self.ledger = ledger
-        self.part_rows = part_rows
+        self.part_rows = part_rows or PARQUET_PART_ROWS
         self.schema = parquet_schema()
         parts = ledger.parquet_parts()
         recorded = {name for name, *_ in parts}
