@@ -181,3 +181,22 @@ def test_a_folder_being_written_is_refused(images, tmp_path):
 def test_no_input_found(tmp_path):
     (tmp_path / "empty").mkdir()
     assert main(["batch", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "-q"]) == 4
+
+
+def test_two_workers_give_the_rows_of_one(images, tmp_path):
+    folder = images[0].parent
+    shutil.copyfile(images[2], folder / "same_as_2.png")
+    one = run_batch(walk_sources([folder]), tmp_path / "one")
+    two = run_batch(walk_sources([folder]), tmp_path / "two", workers=2)
+    assert two["this_run"]["workers"] == 2
+
+    def comparable(out):
+        rows = {r["path"]: r for r in iter_rows(out)}
+        for r in rows.values():
+            r.pop("elapsed_s")
+            r.pop("duplicate_of")  # which copy is met first depends on the order workers finish
+        return rows
+
+    assert comparable(tmp_path / "two") == comparable(tmp_path / "one")
+    assert two["verdicts"] == one["verdicts"] and two["rows"] == one["rows"] == len(images) + 1
+    assert two["duplicates"] == 1
