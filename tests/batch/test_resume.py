@@ -104,3 +104,28 @@ def test_reconcile_adopts_unindexed_rows_and_drops_torn_and_repeated_ones(tmp_pa
     assert reconcile(tmp_path, ledger) == (0, 0)
     ledger.close()
     assert [r["path"] for r in iter_rows(tmp_path)] == ["a.png", "b.png", "c.png"]
+
+
+def test_an_interrupted_run_keeps_its_rows_once(images, tmp_path, monkeypatch):
+    """KeyboardInterrupt mid-run: the rows written are kept, adopted on the next run, never doubled."""
+    from facetrust.batch import run_batch
+    from facetrust.io import walk_sources
+
+    out = tmp_path / "out"
+    seen = []
+
+    def stop_after_three(outcome):
+        seen.append(outcome.path)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    entries = walk_sources([images[0].parent])
+    try:
+        run_batch(entries, out, on_advance=stop_after_three)
+    except KeyboardInterrupt:
+        pass
+    assert len(_complete_lines(out / "results.jsonl")) == 3
+    summary = run_batch(entries, out)
+    assert summary["this_run"]["adopted_after_crash"] + summary["this_run"]["already_done"] >= 3
+    assert summary["this_run"]["scanned"] + summary["this_run"]["duplicates"] == len(images) - 3
+    assert sorted(r["path"] for r in iter_rows(out)) == sorted(str(p) for p in images)

@@ -170,8 +170,10 @@ class Ledger:
         self.db.execute("INSERT INTO parquet_parts VALUES (?, ?, ?, ?)", (name, first_row, n_rows, end_offset))
 
     def close(self) -> None:
+        """Close, dropping what was not committed: a row is done only with the JSONL offset that
+        covers it (an interrupted run's last rows are adopted from the file on the next start)."""
         try:
-            self.db.execute("COMMIT")
+            self.db.execute("ROLLBACK")
         except sqlite3.OperationalError:
             pass
         self.db.close()

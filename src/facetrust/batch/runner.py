@@ -119,10 +119,28 @@ class RunStats:
     already_done: int = 0
     adopted: int = 0
     started: float = field(default_factory=time.perf_counter)
+    first_row_at: float | None = None  # when the first row of this run was written (models loaded)
+    last_row_at: float | None = None
+    rows_after_first: int = 0
 
     @property
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.started
+
+    def wrote_row(self) -> None:
+        now = time.perf_counter()
+        if self.first_row_at is None:
+            self.first_row_at = now
+        else:
+            self.rows_after_first += 1
+        self.last_row_at = now
+
+    @property
+    def steady_files_per_s(self) -> float | None:
+        """Rows per second after the first one: the rate without start-up (imports, model loading)."""
+        if self.first_row_at is None or self.last_row_at is None or self.last_row_at <= self.first_row_at:
+            return None
+        return self.rows_after_first / (self.last_row_at - self.first_row_at)
 
     @property
     def files_per_s(self) -> float:
@@ -239,6 +257,7 @@ class BatchJob:
             stats.scanned += 1
             ledger.count("scanned")
         offset, line = jsonl.write(row)
+        stats.wrote_row()
         ledger.add(ledger_row(row, offset))
         uncommitted.append((line, jsonl.offset))
 
@@ -262,6 +281,7 @@ class BatchJob:
                 "adopted_after_crash": stats.adopted,
                 "elapsed_s": round(stats.elapsed_s, 3),
                 "files_per_s": round(stats.files_per_s, 3),
+                "steady_files_per_s": None if stats.steady_files_per_s is None else round(stats.steady_files_per_s, 3),
                 "workers": self.workers,
             },
             "outputs": {"jsonl": JSONL_NAME, "parquet": "parquet/" if self.parquet else None},

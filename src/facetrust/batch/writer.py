@@ -79,9 +79,11 @@ def reconcile(folder: Path, ledger: Ledger) -> tuple[int, int]:
     recorded would be a duplicate and is dropped, and so is a torn last line (killed mid-write).
     """
     path = folder / JSONL_NAME
-    if not path.exists():
-        return 0, 0
     start = ledger.jsonl_offset
+    if not path.exists():
+        if start:
+            raise ValueError(f"{path} is missing but its ledger has {ledger.n_rows} rows: use a new --out folder")
+        return 0, 0
     size = path.stat().st_size
     if size == start:
         return 0, 0
