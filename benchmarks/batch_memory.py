@@ -5,7 +5,8 @@ The images are the first files of ``../shared/data/faces-train`` (distinct, so e
 copied as a duplicate); without it, synthesized images (skimage's astronaut crops and noise).
 
 Each run is a fresh ``python -m facetrust batch`` process; its peak RSS is its own ``ru_maxrss``
-(``os.wait4``). The small run reads its inputs with ``--from-list`` (the first BASE files).
+(``os.wait4``). The small run reads its inputs with ``--from-list``: BASE files spread evenly over
+the N (the same mix of sources).
 
     python benchmarks/batch_memory.py                    # 1,000 vs 5,000 files, speed on 200
     python benchmarks/batch_memory.py --n 20000          # the figure
@@ -95,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     files, origin = make_inputs(work / "inputs", a.n)
     print(f"{a.n} input files from {origin} in {time.perf_counter() - t0:.1f} s ({work})", flush=True)
     listing = work / "base.txt"
-    listing.write_text("# the first files\n" + "".join(f"{p}\n" for p in files[: a.base]))
+    # The small run's files spread over the large run's (the same mix of sources and sizes): peak RSS
+    # depends on the largest images and face counts met, and the first files are all from one source.
+    base_files = [files[int(i * a.n / a.base)] for i in range(a.base)]
+    listing.write_text("# every (n/base)-th input\n" + "".join(f"{p}\n" for p in base_files))
 
     figures: dict = {"origin": origin, "cpus": os.cpu_count()}
     if not a.skip_memory:
