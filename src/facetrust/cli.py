@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
     import importlib.util
 
-    for stage in ("synth", "corpus", "eval", "train", "server", "biometrics"):  # stages register their own sub-commands
+    stages = ("synth", "corpus", "eval", "train", "server", "biometrics", "batch")
+    for stage in stages:  # stages register their own sub-commands
         if importlib.util.find_spec(f"facetrust.{stage}") and importlib.util.find_spec(f"facetrust.{stage}.cli"):
             importlib.import_module(f"facetrust.{stage}.cli").add_parser(sub)
     return parser
