@@ -9,11 +9,11 @@ ledger records the rows (:class:`facetrust.batch.ledger.Ledger`).
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..report.json_io import finite_json
 from .ledger import Ledger, LedgerRow
 
 JSONL_NAME = "results.jsonl"
@@ -21,19 +21,10 @@ PARQUET_DIR = "parquet"
 PARQUET_PART_ROWS = 1000  # rows per Parquet part: a part is written once complete, then never touched
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
 
 def row_text(row: dict[str, Any]) -> str:
     """One JSONL line (strict JSON, newline-terminated)."""
-    return json.dumps(_finite(row), ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(finite_json(row), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def ledger_row(row: dict[str, Any], offset: int) -> LedgerRow:

@@ -11,11 +11,11 @@ so nothing that overlaps evaluation material can reach training.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..report.json_io import atomic_write_bytes
 from .recipe import RecipeRow, read_recipe, write_recipe
 
 
@@ -50,13 +50,6 @@ def read_blob(git_dir: Path, blob: str) -> bytes:
     if out.returncode != 0:
         raise FileNotFoundError(out.stderr.decode(errors="replace").strip() or f"blob {blob} not found")
     return out.stdout
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def default_guard() -> Path | None:
@@ -110,7 +103,7 @@ def build_corpus(recipe: str | Path, mirror_root: str | Path, out: str | Path, *
         if hashlib.sha256(data).hexdigest() != row.sha256 or len(data) != row.bytes:
             report.mismatched.append(row.local_path)
             continue
-        _atomic_write(dest, data)
+        atomic_write_bytes(dest, data)
         written.append((row, dest))
     guard_path = default_guard() if guard == "auto" else (Path(guard) if guard else None)
     if guard_path is not None:

@@ -54,8 +54,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _finite(value: Any) -> Any:
-    """Map every non-finite float to None, recursively.
+def finite_json(value: Any) -> Any:
+    """Map every non-finite float to None, recursively (strict JSON has no NaN/Infinity).
 
     ``schema._plain`` already does this for Python floats, but a numpy float32 scalar becomes a
     Python float only after its NaN check, so we re-check the plain tree here.
@@ -63,15 +63,15 @@ def _finite(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     return value
 
 
 def report_to_json_text(report: ScanReport) -> str:
     """The exact text :func:`write_json` writes (strict JSON: no NaN/Infinity tokens)."""
-    data = _finite(to_json_dict(report))
+    data = finite_json(to_json_dict(report))
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
