@@ -258,3 +258,26 @@ def test_threshold_reals_from_another_synth_folder(tiny_dataset, tmp_path):
         old.unlink()
     with pytest.raises(ValueError, match="train split"):
         ship(cfg.run_dir, tmp_path / "c", name="m", threshold_reals=extra)
+
+
+def test_init_from_starts_from_another_runs_weights(tiny_dataset, tmp_path):
+    from facetrust.train.config import TrainConfig
+    from facetrust.train.loop import train
+
+    base = TrainConfig(name="a", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                       epochs=1, batch_size=16, threads=1, seed=3, lr=0.0)
+    a_best = train(base, log=lambda *_: None)
+    # lr 0: a fine-tune that cannot move keeps the initial weights exactly
+    logs = []
+    tuned = TrainConfig(name="b", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                        epochs=1, batch_size=16, threads=1, seed=4, lr=0.0, init_from=str(a_best))
+    b_best = train(tuned, log=logs.append)
+    assert any("initialised from" in m for m in logs)
+    a_sd = torch.load(a_best, map_location="cpu", weights_only=True)["model"]
+    b_sd = torch.load(b_best, map_location="cpu", weights_only=True)["model"]
+    head = [k for k in a_sd if k.startswith("fake_head") or "classifier" in k or k.endswith("weight")][-1]
+    assert torch.equal(a_sd[head], b_sd[head])
+    fresh = TrainConfig(name="c", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
+                        epochs=1, batch_size=16, threads=1, seed=4, lr=0.0)
+    c_sd = torch.load(train(fresh, log=lambda *_: None), map_location="cpu", weights_only=True)["model"]
+    assert not torch.equal(a_sd[head], c_sd[head])  # without init_from the heads start elsewhere

@@ -41,6 +41,9 @@ class TrainConfig:
     # photos, generator outputs) are drawn more often than their share of the pool.
     source_weights: dict[str, float] = field(default_factory=dict)
     val_max_per_source: int | None = None  # a fixed seeded subset of each folder's validation split (speed)
+    # Start from another run's weights (a best.pt/last.pt of the same backbone and family head):
+    # fine-tuning a shipped model on new data costs a few epochs instead of a full run on 2 CPU cores.
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         from ..synth.registry import training_families

@@ -181,6 +181,16 @@ def _plot(history: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _init_weights(model: ForensicNet, path: str, families: tuple[str, ...], log) -> None:
+    """Load another run's weights; the family head must match, or the family scores would be mislabelled."""
+    ck = torch.load(path, map_location="cpu", weights_only=True)
+    theirs = tuple(ck.get("families") or ())
+    if theirs and theirs != tuple(families):
+        raise ValueError(f"init_from {path}: its family head {list(theirs)} differs from this run's {list(families)}")
+    model.load_state_dict(ck["model"], strict=True)
+    log(f"initialised from {path} (epoch {ck.get('epoch')})")
+
+
 def train(cfg: TrainConfig, log=print) -> Path:
     """Train (or resume) the run ``cfg.run_dir``; returns the path of ``best.pt`` (the epoch with
     the best ``cfg.select_on``)."""
@@ -201,6 +211,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if set(tr.groups) & set(val.groups):
         raise ValueError("train and validation share identities: regenerate the data with identity splits")
     model = ForensicNet(cfg.backbone, cfg.image_size, families)
+    if cfg.init_from and not (run / "last.pt").exists():
+        _init_weights(model, cfg.init_from, families, log)
     if cfg.freeze_early:
         model.freeze_early()
     head_params = [p for n, p in model.named_parameters() if not n.startswith("backbone.") and p.requires_grad]
