@@ -81,3 +81,29 @@ def test_source_weights_change_the_draw(tiny_dataset, deploy_dataset):  # noqa: 
     capped = cap_per_source(val, 5, seed=0)
     assert len(capped) == 10 and set(capped.sources) == set(val.sources)
     assert (cap_per_source(val, 5, seed=0).groups == capped.groups).all()  # fixed for the run
+
+
+def test_several_folders_are_views_over_memory_mapped_caches(tiny_dataset, deploy_dataset):  # noqa: F811
+    import cv2
+
+    from facetrust.synth import read_manifest
+    from facetrust.train.data import RowView, load_synth
+
+    both = load_synth([str(tiny_dataset), str(deploy_dataset)], 64)
+    assert isinstance(both.images, RowView)
+    for part in both.images.parts:  # no copy of the crops: each folder's cache is a read-only map
+        assert isinstance(part.parts[0], np.memmap)
+    again = load_synth([str(tiny_dataset), str(deploy_dataset)], 64)  # from the cache this time
+    np.testing.assert_array_equal(np.asarray(both.images), np.asarray(again.images))
+    # row i of the concatenation is the PNG of row i of the manifests, through split and subset views
+    rows = [(tiny_dataset, r) for r in read_manifest(tiny_dataset / "manifest.csv")] + \
+           [(deploy_dataset, r) for r in read_manifest(deploy_dataset / "manifest.csv")]
+    val = both.split("val")
+    picks = np.flatnonzero(both.splits == "val")
+    for k in (0, len(picks) - 1):
+        folder, r = rows[picks[k]]
+        png = cv2.cvtColor(cv2.imread(str(folder / r["path"])), cv2.COLOR_BGR2RGB)
+        np.testing.assert_array_equal(val.images[k], png)
+    sub = val.subset(np.array([len(val) - 1, 0]))
+    np.testing.assert_array_equal(sub.images[:], np.stack([val.images[len(val) - 1], val.images[0]]))
+    assert np.asarray(val.materialized().images).shape == (len(val), 64, 64, 3)

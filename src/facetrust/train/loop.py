@@ -205,7 +205,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if cfg.holdout_family:  # the held-out family is seen only at test time (train.lofo)
         held = families.index(cfg.holdout_family)
         tr, val = (d.subset(np.flatnonzero(d.families != held)) for d in (tr, val))
-    val = cap_per_source(val, cfg.val_max_per_source, cfg.seed)
+    val = cap_per_source(val, cfg.val_max_per_source, cfg.seed).materialized()  # read every epoch
     if len(val) == 0 or len(np.unique(val.labels)) < 2:
         raise ValueError("the dataset needs a validation split with real and fake samples")
     if set(tr.groups) & set(val.groups):
