@@ -182,6 +182,34 @@ def test_mark_generated_relabels_crops_and_refuses_forgery_folders(tmp_path):
         mark_generated(d)
 
 
+def test_mark_generated_can_drop_crops_with_figure_grid_gaps(tmp_path):
+    from facetrust.corpus.generated import has_grid_edge, mark_generated
+    from facetrust.synth.writer import MANIFEST_COLUMNS, read_manifest
+
+    rng = np.random.default_rng(0)
+    face = rng.integers(60, 200, (64, 64, 3), dtype=np.uint8)
+    gap = face.copy()
+    gap[:, 50:53] = 5  # the black gap between two tiles of a figure
+    dark_corner = face.copy()
+    dark_corner[:20, :20] = 0  # dark, but no full line: kept
+    assert has_grid_edge(gap) and not has_grid_edge(face) and not has_grid_edge(dark_corner)
+    d = tmp_path / "gen"
+    (d / "images").mkdir(parents=True)
+    rows = []
+    for i, img in enumerate([face, gap, dark_corner]):
+        cv2.imwrite(str(d / "images" / f"{i}.png"), img)
+        row = dict.fromkeys(MANIFEST_COLUMNS, "")
+        row.update(sample_id=str(i), path=f"images/{i}.png", label=0, family="real", split="train", seed=0,
+                   width=64, height=64, outside_frac=0.0, source_path=f"repo/fake__{i}.png", identity_group=str(i))
+        rows.append(row)
+    with open(d / "manifest.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    assert mark_generated(d, drop_grid_edges=True) == 2
+    assert [r["sample_id"] for r in read_manifest(d / "manifest.csv")] == ["0", "2"]
+
+
 def test_cli_builds_a_recipe(snapshot, tmp_path):
     mirror, rows = snapshot
     recipe = tmp_path / "r.tsv"

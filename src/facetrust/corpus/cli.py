@@ -32,7 +32,7 @@ def _faces(args: argparse.Namespace) -> int:
 def _mark_generated(args: argparse.Namespace) -> int:
     from .generated import mark_generated
 
-    print(f"{mark_generated(args.dataset, args.labels)} samples relabelled as generated fakes")
+    print(f"{mark_generated(args.dataset, args.labels, args.drop_grid_edges)} samples relabelled as generated fakes")
     return 0
 
 
@@ -55,4 +55,6 @@ def add_parser(sub) -> None:
     g = csub.add_parser("mark-generated", help="relabel a synth folder of generated-corpus crops as 'generated' fakes")
     g.add_argument("dataset", help="folder written by `facetrust synth --per-face 0` over a generated corpus")
     g.add_argument("--labels", default=None, help="labels.tsv of `corpus faces`: every crop must be declared fake")
+    g.add_argument("--drop-grid-edges", action="store_true",
+                   help="drop crops crossed by a black line (tile gaps of figure grids): no 'black bar = fake' cue")
     g.set_defaults(func=_mark_generated)
