@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.2"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
-# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels)
+SCHEMA_VERSION = "1.3"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
+# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels);
+# 1.3: provenance.c2pa (report.c2pa_manifest)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
@@ -118,7 +119,7 @@ class MediaResult:
     explanation: str = ""
     # Plain warnings about how the scan was limited (e.g. the per-frame face cap was reached).
     notes: list[str] = field(default_factory=list)
-    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text); kept apart from
+    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text, C2PA); kept apart from
     # the detector probability, never evidence either way. None: not examined (arrays, videos).
     provenance: dict[str, Any] | None = None
     elapsed_s: float | None = None
