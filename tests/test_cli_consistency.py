@@ -122,6 +122,23 @@ def test_synth_min_face_size_is_the_scan_name_and_min_face_a_deprecated_alias(ca
     assert old.min_face == 40.0 and "--min-face is deprecated; use --min-face-size" in capsys.readouterr().err
 
 
+def test_corpus_faces_min_face_size_is_the_scan_name_and_min_face_a_deprecated_alias(capsys, monkeypatch):
+    import facetrust.corpus.faces as faces
+
+    seen = []
+    monkeypatch.setattr(faces, "extract_face_crops", lambda corpus, out, s, guard: seen.append(s) or {"crops": 0})
+    base = ["corpus", "faces", "--corpus", "c", "--out", "o"]
+    assert main([*base, "--min-face-size", "48"]) == 0
+    assert seen[-1].min_face == 48.0 and "deprecated" not in capsys.readouterr().err
+    assert main([*base, "--min-face", "44"]) == 0
+    assert seen[-1].min_face == 44.0 and "--min-face is deprecated; use --min-face-size" in capsys.readouterr().err
+    assert main(base) == 0 and seen[-1].min_face == faces.FaceCropSettings().min_face  # the declared default
+    # the scan's spelling, on every command that filters faces by size
+    for command in ("scan", "extract", "synth"):
+        flags = {s for a in _subparser(command)._actions for s in a.option_strings}
+        assert "--min-face-size" in flags, command
+
+
 def test_masks_writes_the_heatmap_at_crop_and_image_resolution(two_faces, tmp_path):
     import cv2
 

@@ -10,18 +10,7 @@ import argparse
 import json
 import sys
 
-
-class _DeprecatedAlias(argparse.Action):
-    """Stores the value; warns on stderr when the old spelling was used."""
-
-    def __init__(self, *args, deprecated_alias: str, **kwargs) -> None:
-        self.deprecated_alias = deprecated_alias
-        super().__init__(*args, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        if option_string == self.deprecated_alias:
-            print(f"warning: {self.deprecated_alias} is deprecated; use {self.option_strings[0]}", file=sys.stderr)
-        setattr(namespace, self.dest, values)
+from ..options import DeprecatedAlias
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -46,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=0.25, help="crop margin (facetrust.faces.CropSpec)")
     # One name with `scan --min-face-size`; `--min-face` still works (deprecated, says so).
     p.add_argument("--min-face-size", "--min-face", dest="min_face", type=float, default=32.0,
-                   action=_DeprecatedAlias, deprecated_alias="--min-face",
+                   action=DeprecatedAlias, deprecated_alias="--min-face",
                    help="skip faces smaller than this (pixels, shorter box side); --min-face is a deprecated alias")
     p.add_argument("--max-outside", type=float, default=1.0,
                    help="skip photos whose crop is more than this share mirror padding (0..1)")
