@@ -139,6 +139,35 @@ def test_corpus_faces_min_face_size_is_the_scan_name_and_min_face_a_deprecated_a
         assert "--min-face-size" in flags, command
 
 
+def test_eval_default_detector_is_scans(monkeypatch, tmp_path):
+    """`eval` without --detector evaluates what `scan` scores with: ScanOptions' one default."""
+    import facetrust.eval.datasets as datasets
+    import facetrust.eval.runner as runner
+    from facetrust.pipeline import ScanOptions
+
+    called = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_evaluate(detectors, dataset, protocol, **kw):
+        called.append(list(detectors))
+        raise Stop
+
+    monkeypatch.setattr(datasets, "load_dataset", lambda spec: object())
+    monkeypatch.setattr(runner, "evaluate", fake_evaluate)
+    for extra, expected in (([], list(ScanOptions.default("detectors"))),
+                            (["--detector", "noise_residual", "--detector", "forensicnet"],
+                             ["noise_residual", "forensicnet"])):
+        with pytest.raises(Stop):
+            main(["eval", "--dataset", "d", "--out", str(tmp_path), "-q", *extra])
+        assert called[-1] == expected
+    scan = build_parser().parse_args(["scan", "x.png"])
+    ev = build_parser().parse_args(["eval", "--dataset", "d", "--out", "o"])
+    assert scan.detectors is None and ev.detectors is None  # both left to the declaration
+    assert ScanOptions.given(detectors=scan.detectors).detectors == tuple(called[0])
+
+
 def test_masks_writes_the_heatmap_at_crop_and_image_resolution(two_faces, tmp_path):
     import cv2
 
