@@ -47,6 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "Default pins both faces-train CelebA folders to train (see docs/synth.md)")
     p.add_argument("--sheet", action="store_true", help="write a contact-sheet PNG per family")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (there is none either with --json or when stdout is not a terminal)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=run)
     q = subparsers.add_parser("families", help="list the synthesis families (registered; trainable ones marked)")
@@ -104,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     # Parallelism comes from --workers; YuNet's OpenMP team is much slower on busy cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+    from ..progress_bar import progress_bar, progress_wanted
     from .splits import SplitPolicy
     from .writer import SynthConfig, generate
 
@@ -127,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
             split=SplitPolicy(pinned=_pins(args.pin), seed=args.split_seed),
             sheet=args.sheet,
         )
-        summary = generate(faces, args.out, config, workers=args.workers, limit=args.limit, overwrite=args.overwrite)
+        with progress_bar(progress_wanted(quiet=args.quiet, json_output=args.json)) as progress:
+            summary = generate(faces, args.out, config, workers=args.workers, limit=args.limit,
+                               overwrite=args.overwrite, progress=progress)
     except (ValueError, FileExistsError) as exc:
         print(f"synth: {exc}", file=sys.stderr)
         return 2
