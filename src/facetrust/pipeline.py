@@ -50,6 +50,7 @@ def _face_detector_names() -> list[str]:
 
 
 MAX_DETECTORS = 8  # fused per scan: each one runs on every face
+FUSED_DEFAULT_THRESHOLD = 0.5  # several detectors and no --threshold: no validated operating point exists
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class ScanOptions:
                                metavar="F", group="sampling", request=True)
     threshold: float | None = option(
         None, "fake if probability >= threshold (not given: a lone detector's validated threshold, "
-        "0.5 when fusing)", "float", minimum=0.0, maximum=1.0, request=True)
+        f"{FUSED_DEFAULT_THRESHOLD:g} when fusing, with a warning)", "float", minimum=0.0, maximum=1.0, request=True)
     aggregation: str = option(fusion.DEFAULT_AGGREGATION, "video: how frame scores make a track score", "str",
                               choices=fusion.AGGREGATIONS, request=True)
     detector_weights: tuple[float, ...] | None = option(
@@ -209,12 +210,14 @@ class Scanner:
             o.face_detector, min_score=o.min_face_score, min_face_size=o.min_face_size
         )
         self.detectors: list[Detector] = [create_detector(name) for name in o.detectors]
+        self.threshold_note: str | None = None  # said on every result when the threshold is a fallback
         if o.threshold is not None:
             self.threshold = float(o.threshold)
         elif len(self.detectors) == 1:
             self.threshold = float(self.detectors[0].info.default_threshold)
-        else:
-            self.threshold = 0.5
+        else:  # no validated operating point exists for a fusion: the fallback is said, not silent
+            self.threshold = FUSED_DEFAULT_THRESHOLD
+            self.threshold_note = fused_threshold_note(len(self.detectors))
         self.media_rule = fusion.MediaRule(self.threshold, o.aggregation, o.min_track_frames)
         self.quality_gate = QualityGate(o.quality_min_confidence, o.quality_min_size, o.quality_min_landmarks,
                                         o.quality_min_sharpness)
@@ -370,6 +373,8 @@ class Scanner:
             result.verdict = "error"
             result.error = f"{type(exc).__name__}: {exc}"
             result.error_type = "internal_error"
+        if self.threshold_note and result.verdict in ("real", "fake"):
+            result.notes.append(self.threshold_note)
         if result.verdict != "error":  # what the file declares (EXIF/XMP/PNG text), apart from the score
             from .report.provenance import read_provenance
 
@@ -457,6 +462,12 @@ class Scanner:
             failed = sorted({k for f in result.faces for k in (f.quality or {}).get("failed", [])})
             result.reason = (f"no face passed the quality gate: {len(result.faces)} found, each below its "
                              f"minimum {', '.join(failed)}")
+
+
+def fused_threshold_note(n_detectors: int) -> str:
+    """The warning when several detectors are fused without --threshold: no validated threshold exists."""
+    return (f"threshold {FUSED_DEFAULT_THRESHOLD:g} is a fixed default for {n_detectors} fused detectors, not a "
+            f"validated operating point; set one with --threshold")
 
 
 def cap_note(capped: list[tuple[int, int]], max_faces: int, video: bool) -> str:
