@@ -34,6 +34,7 @@ class OptionSpec:
     metavar: str | None = None
     cli: bool = True
     request: bool = False  # a server request may set it
+    request_cap: bool = False  # a request may lower it, never raise it above the server's value (a budget)
     group: str | None = None  # options of one group are mutually exclusive on the CLI
 
     def allowed(self) -> Sequence[str] | None:

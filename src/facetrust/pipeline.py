@@ -92,17 +92,18 @@ class ScanOptions:
     # The face-quality gate (facetrust.fusion.quality): a face below any minimum is reported but
     # never decides the verdict; 0 disables that check.
     quality_min_confidence: float = option(0.6, "quality gate: least face-detector confidence for a face to "
-                                           "decide the verdict", "float", minimum=0.0, maximum=1.0)
+                                           "decide the verdict", "float", minimum=0.0, maximum=1.0, request=True)
     quality_min_size: float = option(32.0, "quality gate: least face size (px, shorter box side) to decide",
-                                     "float", minimum=0.0)
+                                     "float", minimum=0.0, request=True)
     quality_min_landmarks: float = option(0.85, "quality gate: least plausibility of the 5 landmarks' "
                                           "geometry (fraction of its 7 checks; 0.85: one may fail) to decide", "float", minimum=0.0,
-                                          maximum=1.0)
+                                          maximum=1.0, request=True)
     quality_min_sharpness: float = option(20.0, "quality gate: least sharpness (Laplacian variance of the "
-                                          "grey crop at 112 px) to decide", "float", minimum=0.0)
+                                          "grey crop at 112 px) to decide", "float", minimum=0.0, request=True)
+    # A request may shorten the budget, never lengthen it past the server's (a client cannot hold a worker).
     media_budget_s: float = option(DEFAULT_MEDIA_BUDGET_S, "wall-clock budget per media item (s); past it the "
                                    "row is error budget_exceeded", "float", minimum=0.0, exclusive_min=True,
-                                   flag="--media-budget", metavar="SECONDS")
+                                   flag="--media-budget", metavar="SECONDS", request=True, request_cap=True)
     max_pixels: int = option(100_000_000, "refuse images/frames with more pixels (before decoding)", "int",
                              minimum=1)
     previews: bool = option(True, "keep downscaled frames for the HTML report", "bool", cli=False)
