@@ -60,7 +60,8 @@ WHY_TESTS = {
         "server/test_browser.py::test_c2pa_provenance_is_shown_apart_from_the_probability",
         "server/test_browser.py::test_exif_xmp_and_generator_metadata_are_shown"],
     "heatmaps cannot be exported as masks": [
-        "test_cli_consistency.py::test_masks_writes_the_heatmap_at_crop_and_image_resolution"],
+        "test_cli_consistency.py::test_masks_writes_the_heatmap_at_crop_and_image_resolution",
+        "test_cli_consistency.py::test_heatmaps_in_the_json_on_request"],
 }
 
 import numpy as np
@@ -270,6 +271,27 @@ def test_masks_writes_the_heatmap_at_crop_and_image_resolution(two_faces, tmp_pa
         assert far.size and far.max() == 0
         assert full.max() > 0
     assert len(list(masks.glob("*.png"))) == 2 * len(r["faces"])
+
+
+def test_heatmaps_in_the_json_on_request(two_faces, tmp_path, capsys):
+    from facetrust import api
+    from facetrust.report.schema import HEATMAP_DECIMALS
+
+    out = tmp_path / "r.json"
+    main(["scan", two_faces, "--heatmaps", "--json", str(out), "-q"])
+    (r,) = json.loads(out.read_text())["results"]
+    direct = api.scan(two_faces)
+    assert len(r["faces"]) == len(direct.faces) == 2
+    for face, scanned in zip(r["faces"], direct.faces, strict=True):
+        heat = np.asarray(face["heatmap"])
+        assert heat.shape == np.squeeze(scanned.heatmap).shape and heat.ndim == 2  # the detector's resolution
+        assert heat.max() == pytest.approx(face["heatmap_peak"]["value"], abs=0.01)  # the peak is kept to 2 decimals
+        assert np.allclose(heat, np.squeeze(scanned.heatmap), atol=10 ** -HEATMAP_DECIMALS)
+        assert all(round(v, HEATMAP_DECIMALS) == v for row in face["heatmap"] for v in row)
+    main(["scan", two_faces, "--json", str(out), "-q"])  # not asked for: not in the JSON
+    assert all("heatmap" not in f for f in json.loads(out.read_text())["results"][0]["faces"])
+    assert main(["scan", two_faces, "--heatmaps"]) == EXIT_USAGE
+    assert "give --json too" in capsys.readouterr().err
 
 
 def test_scan_table_names_the_fake_probability_in_percent(two_faces, capsys, monkeypatch, tmp_path):
