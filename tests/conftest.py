@@ -132,8 +132,9 @@ def _c2pa_chain():
 
 @pytest.fixture(scope="session")
 def c2pa_sign():
-    """sign(pixels, path, source_type=AI_SOURCE_TYPE) -> path: a JPEG of ``pixels`` with a signed C2PA
-    manifest whose c2pa.created action declares ``source_type``, made by "facetrust-tests 1.0"."""
+    """sign(media, path, source_type=AI_SOURCE_TYPE) -> path: ``media`` (RGB pixels, saved as a JPEG,
+    or the path of an MP4) written to ``path`` with a signed C2PA manifest whose c2pa.created action
+    declares ``source_type``, made by "facetrust-tests 1.0"."""
     c2pa = pytest.importorskip("c2pa", reason="c2pa-python is not installed (the c2pa extra)")
     pytest.importorskip("cryptography")
     import io
@@ -142,10 +143,13 @@ def c2pa_sign():
 
     chain, key = _c2pa_chain()
 
-    def sign(pixels: np.ndarray, path: Path, source_type: str = AI_SOURCE_TYPE) -> Path:
-        src = io.BytesIO()
-        Image.fromarray(pixels).save(src, "JPEG", quality=92)
-        src.seek(0)
+    def sign(media, path: Path, source_type: str = AI_SOURCE_TYPE) -> Path:
+        if isinstance(media, Path):
+            src, mime = io.BytesIO(media.read_bytes()), "video/mp4"
+        else:
+            src, mime = io.BytesIO(), "image/jpeg"
+            Image.fromarray(media).save(src, "JPEG", quality=92)
+            src.seek(0)
         manifest = {
             "claim_generator_info": [{"name": "facetrust-tests", "version": "1.0"}],
             "title": path.name,
@@ -156,7 +160,7 @@ def c2pa_sign():
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, key, None))
         out = io.BytesIO()
         with c2pa.Builder(manifest) as builder:
-            builder.sign(signer, "image/jpeg", src, out)
+            builder.sign(signer, mime, src, out)
         path.write_bytes(out.getvalue())
         return path
 

@@ -379,7 +379,7 @@ class Scanner:
         if result.verdict != "error":  # what the file declares (EXIF/XMP/PNG text), apart from the score
             from .report.provenance import read_provenance
 
-            prov = read_provenance(source)
+            prov = read_provenance(source, media_kind=result.media_type)
             result.provenance = prov.as_dict() if prov is not None else None
         result.elapsed_s = time.perf_counter() - t0
         from .report.explain import explain

@@ -10,7 +10,7 @@ one (most files have none, and many platforms strip it) says nothing either way.
 
 ``c2pa-python`` is optional (the ``c2pa`` extra): without it the section says "C2PA not checked
 (c2pa-python not installed)" and nothing else. Reading is offline: no remote manifest and no OCSP
-responder is fetched.
+responder is fetched. Images (JPEG, PNG, WebP, TIFF, GIF, AVIF, HEIF) and videos (MP4, MOV, AVI) are read.
 """
 
 from __future__ import annotations
@@ -34,6 +34,16 @@ ALGORITHMIC_SOURCE_TYPES = AI_SOURCE_TYPES + ("algorithmicMedia", "compositeSynt
 # Pillow's format name -> the MIME type c2pa reads it as (other formats: not checked, said so).
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
          "GIF": "image/gif", "AVIF": "image/avif", "HEIF": "image/heif", "MPO": "image/jpeg"}
+
+
+def video_mime(head: bytes) -> str | None:
+    """The MIME type c2pa reads a video container as, from its first bytes; None if c2pa does not read it."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":  # ISO-BMFF: QuickTime or MP4 (and its relatives)
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video/x-msvideo"
+    return None
+
 
 # Offline: never fetch a remote manifest or an OCSP response while scanning.
 _OFFLINE_SETTINGS = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
@@ -130,15 +140,32 @@ def from_manifest_store(store: dict) -> C2paManifest:
     )
 
 
+def _head(source: Any, n: int = 16) -> bytes | None:
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(os.fspath(source), "rb") as fh:
+                return fh.read(n)
+        return bytes(source[:n])
+    except (OSError, TypeError):
+        return None
+
+
 def read_c2pa(source: Any, image_format: str | None) -> C2paManifest:
-    """The C2PA manifest of a file path or encoded bytes whose Pillow format is ``image_format``."""
+    """The C2PA manifest of a file path or encoded bytes whose Pillow format is ``image_format``
+    (``"video"``: a video, its container read from its first bytes)."""
     try:
         import c2pa
     except ImportError:
         return C2paManifest(checked=False, note=NOT_INSTALLED)
     except Exception as exc:  # noqa: BLE001 - a broken native library: not checked, said so
         return C2paManifest(checked=False, note=f"C2PA not checked (c2pa-python failed to load: {type(exc).__name__})")
-    mime = _MIME.get(image_format or "")
+    if image_format == "video":  # a video: its container decides
+        head = _head(source)
+        mime = video_mime(head) if head is not None else None
+        if mime is None:
+            return C2paManifest(checked=False, note="C2PA not checked (this video container is not read by c2pa)")
+    else:
+        mime = _MIME.get(image_format or "")
     if mime is None:
         return C2paManifest(checked=False, note=f"C2PA not checked ({image_format or 'this'} format not read by c2pa)")
     try:

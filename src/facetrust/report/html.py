@@ -514,7 +514,8 @@ def _previews_html(r: MediaResult, max_frames: int, max_side: int) -> str:
 def _provenance_html(prov: dict) -> str:
     """What the file declares, in its own box: metadata, not a detector result."""
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in provenance_rows(prov))
-    none = f'<p class="muted">{_e(NO_METADATA)}</p>' if prov.get("empty") and not prov.get("error") else ""
+    declares_nothing = prov.get("empty") and not prov.get("error") and prov.get("scope") != "c2pa"
+    none = f'<p class="muted">{_e(NO_METADATA)}</p>' if declares_nothing else ""
     body = none + (f"<table>{rows}</table>" if rows else "")
     return ('<details class="provenance"><summary>what the file declares (metadata, not a detector result; '
             f"anyone can write or remove it)</summary>{body}</details>")

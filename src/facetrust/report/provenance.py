@@ -39,7 +39,8 @@ _XMP_TEXT_KEYS = ("XML:com.adobe.xmp", "xmp")
 class Provenance:
     """The metadata a file declares (JSON: ``MediaResult.provenance``)."""
 
-    format: str | None = None  # e.g. "JPEG", "PNG"
+    format: str | None = None  # e.g. "JPEG", "PNG"; "video" for a video
+    scope: str = "image"  # what was read: "image" (EXIF, XMP, ICC, text chunks, C2PA) or "c2pa" (a video: C2PA only)
     exif: dict[str, str] = field(default_factory=dict)  # Make, Model, LensModel, Software, DateTime...
     xmp: dict[str, Any] = field(default_factory=dict)  # CreatorTool, History (software agents), DigitalSourceType
     text: dict[str, str] = field(default_factory=dict)  # PNG/WebP text chunks (values shortened)
@@ -124,9 +125,14 @@ def _xmp(packet: str | bytes | None) -> dict[str, Any]:
     return out
 
 
-def read_provenance(source: Any) -> Provenance | None:
-    """The declared metadata of a file path or encoded bytes; None for anything else (an array)."""
+def read_provenance(source: Any, media_kind: str | None = None) -> Provenance | None:
+    """The declared metadata of a file path or encoded bytes; None for anything else (an array).
+    ``media_kind="video"``: a video, of which only the C2PA manifest is read."""
     from PIL import Image
+
+    if media_kind == "video" and isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        src = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
+        return Provenance(format="video", scope="c2pa", c2pa=read_c2pa(src, "video").as_dict())
 
     if isinstance(source, (str, os.PathLike)):
         opener: Any = os.fspath(source)
@@ -250,6 +256,10 @@ def declared_facts(prov: dict[str, Any] | None) -> str:
         facts.append(f"generator settings in PNG text ({', '.join(gen)}), as diffusion front ends write them")
     c2pa = prov.get("c2pa") or {}
     manifest = c2pa_sentences(c2pa)
+    if prov.get("scope") == "c2pa" and not c2pa.get("present"):  # a video: only C2PA is read
+        said = manifest or "The file carries no C2PA manifest."
+        return (f"{said} For videos only C2PA provenance is read; missing provenance is common and says "
+                "nothing either way.")
     if not facts and not c2pa.get("present"):
         none = "no camera, editing or generator metadata" + (" and no C2PA manifest" if c2pa.get("checked") else "")
         tail = f" {manifest}" if manifest else ""

@@ -68,7 +68,9 @@
   }
   const NO_METADATA = "No camera, editing or generator metadata: common (it is often stripped) and no evidence either way.";
   // The NO_METADATA line shows for a file that declares nothing (its C2PA status row may still follow).
-  const declaresNothing = (prov) => !!prov && (prov.empty === true || (prov.empty === undefined && provenanceRows(prov).length === 0)) && !prov.error;
+  // A video (scope "c2pa") has only C2PA read: its "C2PA" row says what there is.
+  const declaresNothing = (prov) => !!prov && (prov.empty === true || (prov.empty === undefined && provenanceRows(prov).length === 0))
+    && !prov.error && prov.scope !== "c2pa";
 
   const api = { provenanceRows, c2paRows, declaresNothing, NO_METADATA, FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
                 faceName, deciding, familyText, boxText };
