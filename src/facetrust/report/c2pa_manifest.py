@@ -170,8 +170,7 @@ def read_c2pa(source: Any, image_format: str | None) -> C2paManifest:
         return C2paManifest(checked=False, note=f"C2PA not checked ({image_format or 'this'} format not read by c2pa)")
     try:
         stream = open(os.fspath(source), "rb") if isinstance(source, (str, os.PathLike)) else io.BytesIO(bytes(source))
-        with stream:
-            context = c2pa.Context(c2pa.Settings.from_dict(_OFFLINE_SETTINGS))
+        with stream, c2pa.Settings.from_dict(_OFFLINE_SETTINGS) as settings, c2pa.Context(settings) as context:
             reader = c2pa.Reader.try_create(mime, stream, context=context)
             if reader is None:
                 return C2paManifest(checked=True, present=False)
