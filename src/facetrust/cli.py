@@ -40,6 +40,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from .report import write_csv, write_html, write_json
 
     console = Console(stderr=True, quiet=args.quiet)
+    if args.heatmaps and not args.json:
+        console.print("[red]error:[/red] --heatmaps adds each face's heatmap to the JSON report: give --json too")
+        return EXIT_USAGE
     entries = walk_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
                            exclude=args.exclude or ())
     if not entries:
@@ -69,7 +72,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 stem = Path(result.path).stem or "media"
                 stems[stem] = stems.get(stem, 0) + 1
                 write_masks(result, args.masks, stem if stems[stem] == 1 else f"{stem}_{stems[stem]}")
-            if not args.html:
+            if not (args.html or args.heatmaps):
                 for face in result.faces:
                     face.heatmap = None
             results.append(result)
@@ -78,10 +81,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.json == "-":  # JSON on stdout; the table and the progress go to stderr
         from .report.json_io import report_to_json_text
 
-        sys.stdout.write(report_to_json_text(report))
+        sys.stdout.write(report_to_json_text(report, heatmaps=args.heatmaps))
         sys.stdout.flush()
     elif args.json:
-        write_json(report, args.json)
+        write_json(report, args.json, heatmaps=args.heatmaps)
     if args.csv:
         write_csv(report, args.csv)
     if args.html:
@@ -252,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="OUT", help="write a self-contained HTML report")
     p.add_argument("--masks", metavar="DIR",
                    help="write each face's heatmap as grey PNGs, at crop and at image resolution")
+    p.add_argument("--heatmaps", action="store_true",
+                   help="with --json: each face's heatmap in the JSON (rows over the face crop, 3 decimals)")
     p.add_argument("--include", action="append", metavar="GLOB",
                    help="folders: only files matching (scanned whatever their extension, e.g. '*.raw')")
     p.add_argument("--exclude", action="append", metavar="GLOB", help="folders: skip files matching")

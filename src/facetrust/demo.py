@@ -12,6 +12,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+# The demo's scan settings: one declaration for `facetrust demo` and the README check
+# (tests/test_readme_demo.py), so the README's table is the demo's output.
+DEMO_SCAN_OPTIONS = {"frames": 12}
+VIDEO_FPS, VIDEO_FRAMES, VIDEO_FORGED_FROM = 10, 40, 20  # the video's forged half starts at frame 20 (2.0 s)
+# What each sample is, as built below (the README table's "truth" column).
+SAMPLE_TRUTH = {
+    "astronaut.png": "genuine",
+    "grace_hopper.jpg": "genuine",
+    "forged_astronaut_face_on_hopper.jpg": "forged",
+    "coffee_no_face.png": "no face",
+    "not_an_image.jpg": "text file",
+    "hopper_half_forged.mp4": f"forged from {VIDEO_FORGED_FROM / VIDEO_FPS:.1f} s",
+}
+
 
 def _sample_images() -> dict[str, np.ndarray]:
     import matplotlib.cbook as cbook
@@ -102,22 +116,28 @@ def build_samples(out: Path) -> list[Path]:
     frames = []
     h, w = imgs["hopper"].shape[:2]
     cw, ch = 448, 512
-    for i in range(40):
-        src = imgs["hopper"] if i < 20 else forged
-        dx = int((w - cw) * i / 39)
+    for i in range(VIDEO_FRAMES):
+        src = imgs["hopper"] if i < VIDEO_FORGED_FROM else forged
+        dx = int((w - cw) * i / (VIDEO_FRAMES - 1))
         frames.append(src[(h - ch) // 2 : (h - ch) // 2 + ch, dx : dx + cw])
     video = out / "hopper_half_forged.mp4"
-    write_video(video, frames, fps=10)
+    write_video(video, frames, fps=VIDEO_FPS)
     paths.append(video)
     return paths
 
 
-def run_demo(out: Path) -> int:
+def scan_samples(samples: list[Path]):
+    """The demo's scan of its samples (a ScanReport): what `facetrust demo` reports."""
     from . import api
+
+    return api.scan_paths([str(p) for p in samples], **DEMO_SCAN_OPTIONS)
+
+
+def run_demo(out: Path) -> int:
     from .report import write_csv, write_html, write_json
 
     samples = build_samples(out / "samples")
-    report = api.scan_paths([str(p) for p in samples], frames=12)
+    report = scan_samples(samples)
     write_json(report, out / "report.json")
     write_csv(report, out / "report.csv")
     write_html(report, out / "report.html")

@@ -34,6 +34,7 @@ class OptionSpec:
     metavar: str | None = None
     cli: bool = True
     request: bool = False  # a server request may set it
+    request_cap: bool = False  # a request may lower it, never raise it above the server's value (a budget)
     group: str | None = None  # options of one group are mutually exclusive on the CLI
 
     def allowed(self) -> Sequence[str] | None:
@@ -189,6 +190,22 @@ def add_arguments(parser: argparse.ArgumentParser, cls: Any, names: Iterable[str
             target.add_argument(_flag(name, spec), **kw)
 
 
+class DeprecatedAlias(argparse.Action):
+    """Stores the value; warns on stderr when the old spelling (``deprecated_alias``) was used, so a
+    renamed flag keeps working while saying its one name."""
+
+    def __init__(self, *args: Any, deprecated_alias: str, **kwargs: Any) -> None:
+        self.deprecated_alias = deprecated_alias
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if option_string == self.deprecated_alias:
+            import sys
+
+            print(f"warning: {self.deprecated_alias} is deprecated; use {self.option_strings[0]}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def from_args(args: argparse.Namespace, cls: Any, names: Iterable[str] | None = None) -> dict[str, Any]:
     """The options (all, or ``names``) given on the command line; those left None keep their
     declared default."""
@@ -196,5 +213,5 @@ def from_args(args: argparse.Namespace, cls: Any, names: Iterable[str] | None = 
     return {n: getattr(args, n) for n in wanted if getattr(args, n, None) is not None}
 
 
-__all__ = ["KINDS", "OptionSpec", "add_arguments", "check", "coerce", "from_args", "given", "option", "specs",
+__all__ = ["KINDS", "DeprecatedAlias", "OptionSpec", "add_arguments", "check", "coerce", "from_args", "given", "option", "specs",
            "validate"]

@@ -50,6 +50,7 @@ def _face_detector_names() -> list[str]:
 
 
 MAX_DETECTORS = 8  # fused per scan: each one runs on every face
+FUSED_DEFAULT_THRESHOLD = 0.5  # several detectors and no --threshold: no validated operating point exists
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class ScanOptions:
                                metavar="F", group="sampling", request=True)
     threshold: float | None = option(
         None, "fake if probability >= threshold (not given: a lone detector's validated threshold, "
-        "0.5 when fusing)", "float", minimum=0.0, maximum=1.0, request=True)
+        f"{FUSED_DEFAULT_THRESHOLD:g} when fusing, with a warning)", "float", minimum=0.0, maximum=1.0, request=True)
     aggregation: str = option(fusion.DEFAULT_AGGREGATION, "video: how frame scores make a track score", "str",
                               choices=fusion.AGGREGATIONS, request=True)
     detector_weights: tuple[float, ...] | None = option(
@@ -91,17 +92,18 @@ class ScanOptions:
     # The face-quality gate (facetrust.fusion.quality): a face below any minimum is reported but
     # never decides the verdict; 0 disables that check.
     quality_min_confidence: float = option(0.6, "quality gate: least face-detector confidence for a face to "
-                                           "decide the verdict", "float", minimum=0.0, maximum=1.0)
+                                           "decide the verdict", "float", minimum=0.0, maximum=1.0, request=True)
     quality_min_size: float = option(32.0, "quality gate: least face size (px, shorter box side) to decide",
-                                     "float", minimum=0.0)
+                                     "float", minimum=0.0, request=True)
     quality_min_landmarks: float = option(0.85, "quality gate: least plausibility of the 5 landmarks' "
                                           "geometry (fraction of its 7 checks; 0.85: one may fail) to decide", "float", minimum=0.0,
-                                          maximum=1.0)
+                                          maximum=1.0, request=True)
     quality_min_sharpness: float = option(20.0, "quality gate: least sharpness (Laplacian variance of the "
-                                          "grey crop at 112 px) to decide", "float", minimum=0.0)
+                                          "grey crop at 112 px) to decide", "float", minimum=0.0, request=True)
+    # A request may shorten the budget, never lengthen it past the server's (a client cannot hold a worker).
     media_budget_s: float = option(DEFAULT_MEDIA_BUDGET_S, "wall-clock budget per media item (s); past it the "
                                    "row is error budget_exceeded", "float", minimum=0.0, exclusive_min=True,
-                                   flag="--media-budget", metavar="SECONDS")
+                                   flag="--media-budget", metavar="SECONDS", request=True, request_cap=True)
     max_pixels: int = option(100_000_000, "refuse images/frames with more pixels (before decoding)", "int",
                              minimum=1)
     previews: bool = option(True, "keep downscaled frames for the HTML report", "bool", cli=False)
@@ -209,12 +211,14 @@ class Scanner:
             o.face_detector, min_score=o.min_face_score, min_face_size=o.min_face_size
         )
         self.detectors: list[Detector] = [create_detector(name) for name in o.detectors]
+        self.threshold_note: str | None = None  # said on every result when the threshold is a fallback
         if o.threshold is not None:
             self.threshold = float(o.threshold)
         elif len(self.detectors) == 1:
             self.threshold = float(self.detectors[0].info.default_threshold)
-        else:
-            self.threshold = 0.5
+        else:  # no validated operating point exists for a fusion: the fallback is said, not silent
+            self.threshold = FUSED_DEFAULT_THRESHOLD
+            self.threshold_note = fused_threshold_note(len(self.detectors))
         self.media_rule = fusion.MediaRule(self.threshold, o.aggregation, o.min_track_frames)
         self.quality_gate = QualityGate(o.quality_min_confidence, o.quality_min_size, o.quality_min_landmarks,
                                         o.quality_min_sharpness)
@@ -370,10 +374,12 @@ class Scanner:
             result.verdict = "error"
             result.error = f"{type(exc).__name__}: {exc}"
             result.error_type = "internal_error"
+        if self.threshold_note and result.verdict in ("real", "fake"):
+            result.notes.append(self.threshold_note)
         if result.verdict != "error":  # what the file declares (EXIF/XMP/PNG text), apart from the score
             from .report.provenance import read_provenance
 
-            prov = read_provenance(source)
+            prov = read_provenance(source, media_kind=result.media_type)
             result.provenance = prov.as_dict() if prov is not None else None
         result.elapsed_s = time.perf_counter() - t0
         from .report.explain import explain
@@ -457,6 +463,12 @@ class Scanner:
             failed = sorted({k for f in result.faces for k in (f.quality or {}).get("failed", [])})
             result.reason = (f"no face passed the quality gate: {len(result.faces)} found, each below its "
                              f"minimum {', '.join(failed)}")
+
+
+def fused_threshold_note(n_detectors: int) -> str:
+    """The warning when several detectors are fused without --threshold: no validated threshold exists."""
+    return (f"threshold {FUSED_DEFAULT_THRESHOLD:g} is a fixed default for {n_detectors} fused detectors, not a "
+            f"validated operating point; set one with --threshold")
 
 
 def cap_note(capped: list[tuple[int, int]], max_faces: int, video: bool) -> str:

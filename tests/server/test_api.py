@@ -224,6 +224,55 @@ def test_bad_requests_get_the_right_4xx(client, astronaut):
     _error(client.get("/v1/scans?cursor=garbage", headers=AUTH), 400, "bad_request")
 
 
+def test_requests_set_the_quality_gate_and_a_shorter_media_budget(client, astronaut, demo_media):
+    """Issue 16: the quality-gate options and media_budget_s reach a request through ScanOptions' one
+    declaration, with its limits; a request may shorten the server's budget, never lengthen it."""
+    from facetrust.pipeline import ScanOptions
+
+    jpg = _jpeg(astronaut)
+    gated = _upload(client, jpg, quality_min_sharpness="1e9", quality_min_confidence="0.99")
+    assert gated.status_code == 200, gated.text
+    r = gated.json()["result"]
+    assert r["settings"]["quality_min_sharpness"] == 1e9 and r["settings"]["quality_min_confidence"] == 0.99
+    faces = r["results"][0]["faces"]
+    assert faces and not any(f["decisive"] for f in faces)  # no face passes such a gate
+    plain = _upload(client, jpg).json()["result"]
+    assert any(f["decisive"] for f in plain["results"][0]["faces"])
+    assert plain["settings"]["quality_min_sharpness"] == ScanOptions.default("quality_min_sharpness")
+
+    # The budget bounds video decoding (images are bounded by max_pixels): a too-short one is said per row.
+    video = demo_media["hopper_half_forged.mp4"].read_bytes()
+    short = _upload(client, video, name="clip.mp4", frames=6, media_budget_s="0.000001")
+    assert short.status_code == 202, short.text
+    res = _poll(client, short.json()["id"])["result"]["results"][0]
+    assert res["verdict"] == "error" and res["error_type"] == "budget_exceeded"
+    cap = ScanOptions.default("media_budget_s")
+    body = _error(_upload(client, jpg, media_budget_s=str(cap + 1)), 422, "validation_error")
+    assert f"at most {cap:g}" in body["error"]["message"]
+    for bad in {"media_budget_s": "0", "quality_min_confidence": "1.5", "quality_min_size": "-1",
+                "quality_min_landmarks": "x"}.items():
+        _error(_upload(client, jpg, **dict([bad])), 422, "validation_error")
+    # /docs: the same names and limits, generated from the declaration
+    props = client.get("/openapi.json").json()["paths"]["/v1/scans"]["post"]["requestBody"]["content"][
+        "multipart/form-data"]["schema"]["properties"]
+    assert props["quality_min_confidence"]["maximum"] == 1.0 and props["quality_min_size"]["minimum"] == 0.0
+    assert props["media_budget_s"]["exclusiveMinimum"] == 0.0 and "not raise it" in props["media_budget_s"]["description"]
+    assert props["threshold"] == {"type": "number", "description": props["threshold"]["description"],
+                                  "minimum": 0.0, "maximum": 1.0}
+
+
+def test_the_budget_cap_is_the_servers_own(tmp_path):
+    from facetrust.server.errors import ApiError
+    from facetrust.server.intake import parse_options
+
+    config = ServerConfig(token=TOKEN, data_dir=tmp_path, default_options={"media_budget_s": 60.0})
+    assert parse_options({"media_budget_s": "30"}, config)["media_budget_s"] == 30.0
+    with pytest.raises(ApiError) as exc:
+        parse_options({"media_budget_s": "61"}, config)
+    assert exc.value.status_code == 422 and "at most 60" in exc.value.detail
+    assert parse_options({}, config)["media_budget_s"] == 60.0  # not given: the server's
+
+
 def test_a_body_over_the_hard_cap_is_refused_before_it_is_read(client):
     # Declared size above every limit: 413 from the Content-Length alone.
     resp = client.post("/v1/scans", content=b"0" * 10, headers={**AUTH, "Content-Type": "multipart/form-data; "

@@ -76,24 +76,55 @@ def test_page_loads_labels_before_the_app():
     assert 'el("span", { class: "prob-text" }, L.pFake(p))' in app
 
 
+def _page_rows(provs: list) -> list:
+    script = (f"const L = require({json.dumps(str(LABELS_JS))});"
+              "const ps = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "console.log(JSON.stringify(ps.map(p => [L.provenanceRows(p), L.declaresNothing(p)])));")
+    out = subprocess.run([NODE, "-e", script], input=json.dumps(provs), capture_output=True, text=True, check=True,
+                         timeout=60)
+    return json.loads(out.stdout)
+
+
 @pytest.mark.skipif(NODE is None, reason="no Node.js")
 def test_page_provenance_rows(tmp_path):
-    """The page lists what the file declares from result.provenance, as read from a file made here."""
+    """The page lists what the file declares from result.provenance, as read from a file made here, in the
+    rows the HTML report prints (report.provenance.provenance_rows)."""
     from PIL import Image, PngImagePlugin
 
-    from facetrust.report.provenance import read_provenance
+    from facetrust.report.provenance import provenance_rows, read_provenance
 
     info = PngImagePlugin.PngInfo()
     info.add_text("parameters", "a portrait\nSteps: 20, Sampler: Euler a, Seed: 7")
     path = tmp_path / "gen.png"
     Image.new("RGB", (8, 8)).save(path, pnginfo=info)
-    prov = read_provenance(path).as_dict()
-    script = (f"const L = require({json.dumps(str(LABELS_JS))});"
-              "const p = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-              "console.log(JSON.stringify([L.provenanceRows(p), L.provenanceRows({exif: {}, xmp: {}, text: {}}),"
-              " L.provenanceRows(null)]));")
-    out = subprocess.run([NODE, "-e", script], input=json.dumps(prov), capture_output=True, text=True, check=True,
-                         timeout=60)
-    rows, empty, none = json.loads(out.stdout)
-    assert rows == [["PNG text parameters", "a portrait Steps: 20, Sampler: Euler a, Seed: 7"]]
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    prov, bare = read_provenance(path).as_dict(), read_provenance(plain).as_dict()
+    (rows, nothing), (empty, _), (none, _), (bare_rows, bare_nothing) = _page_rows(
+        [prov, {"exif": {}, "xmp": {}, "text": {}}, None, bare])
+    assert rows[0] == ["PNG text parameters", "a portrait Steps: 20, Sampler: Euler a, Seed: 7"]
+    assert rows == [list(r) for r in provenance_rows(prov)] and nothing is False
     assert empty == [] and none == []
+    assert bare_rows == [list(r) for r in provenance_rows(bare)] and bare_nothing is True
+    # the C2PA status row, whichever c2pa-python is here: "no manifest" or "not checked (...)"
+    assert [r[0] for r in bare_rows] == ["C2PA"]
+
+
+@pytest.mark.skipif(NODE is None, reason="no Node.js")
+def test_page_c2pa_rows_match_the_report(c2pa_sign, c2pa_tamper, astronaut, tmp_path):
+    from facetrust.report.c2pa_manifest import NOT_INSTALLED
+    from facetrust.report.provenance import provenance_rows, read_provenance
+
+    signed = c2pa_sign(astronaut[::4, ::4].copy(), tmp_path / "signed.jpg")
+    provs = [read_provenance(signed).as_dict(), read_provenance(c2pa_tamper(signed, tmp_path / "t.jpg")).as_dict(),
+             {"exif": {}, "xmp": {}, "text": {}, "empty": True, "c2pa": {"checked": False, "note": NOT_INSTALLED}}]
+    shown = _page_rows(provs)
+    for prov, (rows, _) in zip(provs, shown, strict=True):
+        assert rows == [list(r) for r in provenance_rows(prov)]
+    valid, tampered, missing = (dict(rows) for rows, _ in shown)
+    assert valid["C2PA signer"] == "facetrust test signer (issuer facetrust test CA org)"
+    assert valid["C2PA validation"] == "Valid: signature and hashes check out; signer on no trust list"
+    assert valid["C2PA action"] == "c2pa.created · trainedAlgorithmicMedia · TestDiffusion 2"
+    assert valid["C2PA AI generation"] == "declared"
+    assert tampered["C2PA validation"].startswith("Invalid: ") and "assertion.dataHash.mismatch" in tampered["C2PA validation"]
+    assert missing == {"C2PA": "C2PA not checked (c2pa-python not installed)"} and shown[2][1] is True

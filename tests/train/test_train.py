@@ -99,12 +99,22 @@ def test_train_resume_ship_and_run_with_onnx_runtime(tiny_dataset, tmp_path):
 
     cfg = TrainConfig(name="t", data=str(tiny_dataset), out_dir=str(tmp_path / "runs"), image_size=64,
                       epochs=1, batch_size=16, threads=1, seed=3)
-    best = train(cfg, log=lambda *_: None)
+    calls = []
+    best = train(cfg, log=lambda *_: None, progress=lambda *a: calls.append(a))
     assert best.exists()
+    # Progress (issue 16): every batch of the epoch with its running loss, then the epoch with its metrics.
+    from facetrust.train.loop import BATCH_STAGE, EPOCH_STAGE
+
+    steps = -(-32 // cfg.batch_size)  # 32 train samples in tiny_dataset
+    assert [c[1:3] for c in calls if c[0] == BATCH_STAGE] == [(b, steps) for b in range(1, steps + 1)]
+    assert all(c[3]["loss"] > 0 for c in calls if c[0] == BATCH_STAGE)
+    epochs = [c for c in calls if c[0] == EPOCH_STAGE]
+    assert [c[1:3] for c in epochs] == [(0, 1), (1, 1)] and set(epochs[-1][3]) == {"loss", "val_auc"}
     cfg.epochs = 2  # a later session continues the same run
-    logs = []
-    train(cfg, log=logs.append)
+    logs, calls = [], []
+    train(cfg, log=logs.append, progress=lambda *a: calls.append(a))
     assert any("resumed" in m and "epoch 1" in m for m in logs)
+    assert [c[1:3] for c in calls if c[0] == EPOCH_STAGE] == [(1, 2), (2, 2)]  # resumed: starts at 1 of 2
     rows = list(csv.DictReader(open(cfg.run_dir / "metrics.csv")))
     assert [int(r["epoch"]) for r in rows] == [0, 1]
     assert (cfg.run_dir / "metrics.png").exists()

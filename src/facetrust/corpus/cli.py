@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..options import DeprecatedAlias
+
 
 def _guard(value: str | None):
     """None: the default guard when present; "none": no guard (tests of the tool itself)."""
@@ -49,7 +51,10 @@ def add_parser(sub) -> None:
     f.add_argument("--corpus", required=True)
     f.add_argument("--out", required=True)
     f.add_argument("--frames", type=int, default=None, help="frames sampled per video (default 12)")
-    f.add_argument("--min-face", type=float, default=None, help="shorter box side, px (default 40)")
+    # One name with `scan --min-face-size`; `--min-face` still works (deprecated, says so).
+    f.add_argument("--min-face-size", "--min-face", dest="min_face", type=float, default=None,
+                   action=DeprecatedAlias, deprecated_alias="--min-face",
+                   help="skip faces smaller than this (px, shorter box side; default 40); --min-face is a deprecated alias")
     f.add_argument("--guard", default=None)
     f.set_defaults(func=_faces)
     g = csub.add_parser("mark-generated", help="relabel a synth folder of generated-corpus crops as 'generated' fakes")

@@ -27,8 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Score a dataset with one or more detectors and write results.json (every number with "
         "its level, per-sample scores, skipped items) and a self-contained report.html. See docs/eval.md.",
     )
-    p.add_argument("--detector", dest="detectors", action="append", required=True, metavar="NAME",
-                   help="detector to evaluate (repeat for several; a fused score is added)")
+    # --detector: scan's own option (same default, declared once in ScanOptions); several add a fused score
+    add_arguments(p, ScanOptions, ("detectors",))
     p.add_argument("--dataset", required=True, metavar="NAME|PATH",
                    help="registered name (wild-dev), NAME:PATH (ffpp:/data/FF++) or a path (layout auto-detected)")
     p.add_argument("--protocol", default="in-domain", metavar="NAME",
@@ -177,6 +177,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .engine import EVAL_SCAN_OPTIONS
 
     scan_options = from_args(args, ScanOptions, EVAL_SCAN_OPTIONS)
+    detectors = list(args.detectors or ScanOptions.default("detectors"))  # not given: what scan uses
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
         task = progress.add_task("scoring", total=None)
@@ -186,7 +187,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         try:
             run = evaluate(
-                args.detectors, dataset, protocol,
+                detectors, dataset, protocol,
                 cache_dir=args.cache, use_cache=not args.no_cache, out_dir=args.out, n_boot=args.n_boot,
                 ci_min_groups=args.ci_min_groups,
                 seed=args.seed, limit=args.limit, kinds=args.kinds, perturbations=args.perturbations,

@@ -28,6 +28,7 @@ import numpy as np
 from .explain import explain
 from .json_io import atomic_write_text
 from .labels import NOT_DECIDING, face_number, family_text, fake_probability_text, p_fake, pct
+from .provenance import NO_METADATA, provenance_rows
 from .schema import VERDICTS, FaceResult, MediaResult, ScanReport
 
 __all__ = ["write_html", "render_html", "render_overlay", "draw_faces", "heatmap_in_preview"]
@@ -512,20 +513,10 @@ def _previews_html(r: MediaResult, max_frames: int, max_side: int) -> str:
 
 def _provenance_html(prov: dict) -> str:
     """What the file declares, in its own box: metadata, not a detector result."""
-    rows = []
-    for group in ("exif", "xmp", "text"):
-        for k, v in (prov.get(group) or {}).items():
-            if isinstance(v, list):  # XMP History
-                v = "; ".join(" ".join(x for x in (h.get("action"), h.get("softwareAgent")) if x) for h in v)
-            rows.append(f"<tr><th>{_e(group.upper() if group != 'text' else 'PNG text')} {_e(k)}</th>"
-                        f"<td>{_e(v)}</td></tr>")
-    if prov.get("icc_profile"):
-        rows.append(f"<tr><th>ICC profile</th><td>{_e(prov['icc_profile'])}</td></tr>")
-    if prov.get("error"):
-        rows.append(f"<tr><th>error</th><td>{_e(prov['error'])}</td></tr>")
-    body = f"<table>{''.join(rows)}</table>" if rows else (
-        '<p class="muted">No camera, editing or generator metadata: common (it is often stripped) and no '
-        "evidence either way.</p>")
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in provenance_rows(prov))
+    declares_nothing = prov.get("empty") and not prov.get("error") and prov.get("scope") != "c2pa"
+    none = f'<p class="muted">{_e(NO_METADATA)}</p>' if declares_nothing else ""
+    body = none + (f"<table>{rows}</table>" if rows else "")
     return ('<details class="provenance"><summary>what the file declares (metadata, not a detector result; '
             f"anyone can write or remove it)</summary>{body}</details>")
 

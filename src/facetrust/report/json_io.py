@@ -69,15 +69,16 @@ def finite_json(value: Any) -> Any:
     return value
 
 
-def report_to_json_text(report: ScanReport) -> str:
+def report_to_json_text(report: ScanReport, *, heatmaps: bool = False) -> str:
     """The exact text :func:`write_json` writes (strict JSON: no NaN/Infinity tokens)."""
-    data = finite_json(to_json_dict(report))
+    data = finite_json(to_json_dict(report, heatmaps=heatmaps))
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_json(report: ScanReport, path: str | os.PathLike[str]) -> Path:
-    """Write ``report`` as versioned JSON to ``path`` atomically; returns the path."""
-    return atomic_write_text(path, report_to_json_text(report))
+def write_json(report: ScanReport, path: str | os.PathLike[str], *, heatmaps: bool = False) -> Path:
+    """Write ``report`` as versioned JSON to ``path`` atomically (``heatmaps``: with each face's
+    heatmap, see schema.heatmap_rows); returns the path."""
+    return atomic_write_text(path, report_to_json_text(report, heatmaps=heatmaps))
 
 
 def read_json(path: str | os.PathLike[str]) -> ScanReport:

@@ -1,10 +1,11 @@
-"""What a file says about itself: camera EXIF, editing software in XMP, generator text chunks.
+"""What a file says about itself: camera EXIF, editing software in XMP, generator text chunks, C2PA.
 
 :func:`read_provenance` reads only the file's metadata (Pillow opens the header; no pixel is
 decoded) and returns a :class:`Provenance` kept apart from the detector probability: these are
 *declared* facts, which anyone can write, strip or forge. The explanation quotes them as "the file
 declares ...", and a file without any says so plainly; neither is read as evidence either way.
-C2PA manifests are not read (``c2pa-python`` is not a dependency).
+C2PA manifests are read and validated by :mod:`.c2pa_manifest` (``c2pa-python``, the ``c2pa`` extra;
+without it the section says it was not checked).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Provenance", "read_provenance", "declared_facts", "GENERATOR_TEXT_KEYS", "MAX_VALUE_CHARS"]
+from .c2pa_manifest import AI_SOURCE_TYPES, ALGORITHMIC_SOURCE_TYPES, read_c2pa, short_source_type
+
+__all__ = ["Provenance", "read_provenance", "declared_facts", "c2pa_sentences", "provenance_rows", "NO_METADATA", "GENERATOR_TEXT_KEYS",
+           "MAX_VALUE_CHARS"]
 
 MAX_VALUE_CHARS = 300  # a text value is kept up to this many characters (prompts can be long)
 MAX_XMP_BYTES = 1 << 20  # larger XMP packets are not parsed
@@ -30,25 +34,24 @@ _EXIF_IFD = 0x8769
 GENERATOR_TEXT_KEYS = ("parameters", "prompt", "workflow", "invokeai_metadata", "sd-metadata", "Dream")
 _XMP_TEXT_KEYS = ("XML:com.adobe.xmp", "xmp")
 
-# IPTC digital source types that declare generation by an algorithm (cv.iptc.org/newscodes/digitalsourcetype).
-_AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia", "algorithmicMedia")
-
 
 @dataclass
 class Provenance:
     """The metadata a file declares (JSON: ``MediaResult.provenance``)."""
 
-    format: str | None = None  # e.g. "JPEG", "PNG"
+    format: str | None = None  # e.g. "JPEG", "PNG"; "video" for a video
+    scope: str = "image"  # what was read: "image" (EXIF, XMP, ICC, text chunks, C2PA) or "c2pa" (a video: C2PA only)
     exif: dict[str, str] = field(default_factory=dict)  # Make, Model, LensModel, Software, DateTime...
     xmp: dict[str, Any] = field(default_factory=dict)  # CreatorTool, History (software agents), DigitalSourceType
     text: dict[str, str] = field(default_factory=dict)  # PNG/WebP text chunks (values shortened)
     icc_profile: str | None = None  # the ICC profile's description
     generator_keys: list[str] = field(default_factory=list)  # text keys that diffusion front ends write
+    c2pa: dict[str, Any] | None = None  # the C2PA manifest (report.c2pa_manifest.C2paManifest as a dict)
     error: str | None = None  # why the metadata could not be read
 
     @property
     def empty(self) -> bool:
-        return not (self.exif or self.xmp or self.text or self.icc_profile)
+        return not (self.exif or self.xmp or self.text or self.icc_profile or (self.c2pa or {}).get("present"))
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "empty": self.empty}
@@ -122,9 +125,14 @@ def _xmp(packet: str | bytes | None) -> dict[str, Any]:
     return out
 
 
-def read_provenance(source: Any) -> Provenance | None:
-    """The declared metadata of a file path or encoded bytes; None for anything else (an array)."""
+def read_provenance(source: Any, media_kind: str | None = None) -> Provenance | None:
+    """The declared metadata of a file path or encoded bytes; None for anything else (an array).
+    ``media_kind="video"``: a video, of which only the C2PA manifest is read."""
     from PIL import Image
+
+    if media_kind == "video" and isinstance(source, (str, os.PathLike, bytes, bytearray, memoryview)):
+        src = os.fspath(source) if isinstance(source, (str, os.PathLike)) else source
+        return Provenance(format="video", scope="c2pa", c2pa=read_c2pa(src, "video").as_dict())
 
     if isinstance(source, (str, os.PathLike)):
         opener: Any = os.fspath(source)
@@ -150,6 +158,7 @@ def read_provenance(source: Any) -> Provenance | None:
             icc = info.get("icc_profile")
             if icc:
                 prov.icc_profile = _icc_description(icc)
+        prov.c2pa = read_c2pa(opener if isinstance(opener, str) else source, prov.format).as_dict()
     except Image.UnidentifiedImageError:  # not an image Pillow reads (a video): not examined
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged header: said, not raised
@@ -167,8 +176,58 @@ def _icc_description(icc: bytes) -> str | None:
         return "present"
 
 
+NO_METADATA = ("No camera, editing or generator metadata: common (it is often stripped) and no evidence "
+               "either way.")
+
+
+def provenance_rows(prov: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """What the file declares as (label, value) rows, for the HTML report; the page's
+    ``labels.js`` ``provenanceRows`` writes the same rows (tests/server/test_page_labels.py)."""
+    if not prov:
+        return []
+    rows: list[tuple[str, str]] = []
+    for group, name in (("exif", "EXIF"), ("xmp", "XMP"), ("text", "PNG text")):
+        for k, v in (prov.get(group) or {}).items():
+            if isinstance(v, list):  # XMP History
+                v = "; ".join(" ".join(x for x in (h.get("action"), h.get("softwareAgent")) if x) for h in v)
+            rows.append((f"{name} {k}", str(v)))
+    if prov.get("icc_profile"):
+        rows.append(("ICC profile", str(prov["icc_profile"])))
+    if prov.get("error"):
+        rows.append(("error", str(prov["error"])))
+    return rows + c2pa_rows(prov.get("c2pa"))
+
+
+def c2pa_rows(c2pa: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The C2PA section as rows: its status when there is no manifest, else generator, signer, validation
+    and each declared action."""
+    if not c2pa:
+        return []
+    if not c2pa.get("checked"):
+        return [("C2PA", str(c2pa.get("note") or "not checked"))]
+    if c2pa.get("error"):
+        return [("C2PA", str(c2pa["error"]))]
+    if not c2pa.get("present"):
+        return [("C2PA", "no manifest")]
+    rows = [("C2PA claim generator", str(c2pa.get("claim_generator") or "not named"))]
+    signer = str(c2pa.get("signer") or "not named")
+    rows.append(("C2PA signer", signer + (f" (issuer {c2pa['issuer']})" if c2pa.get("issuer") else "")))
+    state = str(c2pa.get("validation_state") or "unknown")
+    if c2pa.get("valid"):
+        rows.append(("C2PA validation", f"{state}: signature and hashes check out; "
+                     + ("signer on the trust list" if c2pa.get("trusted") else "signer on no trust list")))
+    else:
+        codes = ", ".join(c2pa.get("validation_failures") or []) or "no code"
+        rows.append(("C2PA validation", f"{state}: {codes}"))
+    for a in c2pa.get("actions") or []:
+        rows.append(("C2PA action", " · ".join(x for x in (a.get("action"), short_source_type(a.get("digitalSourceType")),
+                                                          a.get("softwareAgent")) if x)))
+    rows.append(("C2PA AI generation", "declared" if c2pa.get("ai_generated") else "not declared"))
+    return rows
+
+
 def declared_facts(prov: dict[str, Any] | None) -> str:
-    """One or two sentences stating what the file declares, as declared facts (never as evidence)."""
+    """A few sentences stating what the file declares, as declared facts (never as evidence)."""
     if not prov:
         return ""
     if prov.get("error"):
@@ -189,12 +248,59 @@ def declared_facts(prov: dict[str, Any] | None) -> str:
         facts.append(f"an edit history by {', '.join(agents)} (XMP History)")
     source = xmp.get("DigitalSourceType")
     if source:
-        kind = "generated by an algorithm" if any(t in source for t in _AI_SOURCE_TYPES) else "its source type"
-        facts.append(f"{kind}: {source.rsplit('/', 1)[-1]} (XMP DigitalSourceType)")
+        algorithmic = short_source_type(source) in ALGORITHMIC_SOURCE_TYPES
+        kind = "generated by an algorithm" if algorithmic else "its source type"
+        facts.append(f"{kind}: {short_source_type(source)} (XMP DigitalSourceType)")
     gen = prov.get("generator_keys") or []
     if gen:
         facts.append(f"generator settings in PNG text ({', '.join(gen)}), as diffusion front ends write them")
-    if not facts:
-        return ("The file carries no camera, editing or generator metadata; missing metadata is common "
-                "(it is often stripped) and says nothing either way.")
-    return "The file declares " + "; ".join(facts) + ". Declared metadata can be written or removed by anyone."
+    c2pa = prov.get("c2pa") or {}
+    manifest = c2pa_sentences(c2pa)
+    if prov.get("scope") == "c2pa" and not c2pa.get("present"):  # a video: only C2PA is read
+        said = manifest or "The file carries no C2PA manifest."
+        return (f"{said} For videos only C2PA provenance is read; missing provenance is common and says "
+                "nothing either way.")
+    if not facts and not c2pa.get("present"):
+        none = "no camera, editing or generator metadata" + (" and no C2PA manifest" if c2pa.get("checked") else "")
+        tail = f" {manifest}" if manifest else ""
+        return (f"The file carries {none}; missing metadata is common (it is often stripped) and says nothing "
+                f"either way.{tail}")
+    text = ("The file declares " + "; ".join(facts) + ". ") if facts else ""
+    return text + (f"{manifest} " if manifest else "") + "Declared metadata can be written or removed by anyone."
+
+
+def c2pa_sentences(c2pa: dict[str, Any]) -> str:
+    """What the C2PA section states, as declared facts: signer, validation state, AI-generation actions."""
+    if not c2pa:
+        return ""
+    if not c2pa.get("checked"):
+        return f"{c2pa.get('note') or 'C2PA not checked'}."
+    if c2pa.get("error"):
+        return "A C2PA manifest could not be read (" + c2pa["error"].removeprefix("C2PA manifest not read: ") + ")."
+    if not c2pa.get("present"):
+        return ""  # said by the caller ("no C2PA manifest")
+    who = f" written by {c2pa['claim_generator']}" if c2pa.get("claim_generator") else ""
+    signer = c2pa.get("signer") or "an unnamed signer"
+    issuer = f" (issuer {c2pa['issuer']})" if c2pa.get("issuer") else ""
+    state = c2pa.get("validation_state") or "unknown"
+    if c2pa.get("valid"):
+        trust = ("its signer is on the configured trust list" if c2pa.get("trusted") else
+                 "no trust list vouches for the signer, so this says who signed, not who they are")
+        status = f"which validates (C2PA validation state {state}; {trust})"
+    else:
+        codes = ", ".join(c for c in c2pa.get("validation_failures") or [] if c != "signingCredential.untrusted")
+        status = (f"which does not validate (C2PA validation state {state}{': ' + codes if codes else ''}): the file "
+                  "or its manifest changed after signing, so what the manifest declares is not backed by its signature")
+    out = [f"The file carries a C2PA manifest{who}, signed by {signer}{issuer}, {status}."]
+    made = [a for a in c2pa.get("actions") or []
+            if short_source_type(a.get("digitalSourceType")) in ALGORITHMIC_SOURCE_TYPES]
+    if made:
+        by = "an AI model" if any(short_source_type(a["digitalSourceType"]) in AI_SOURCE_TYPES for a in made) \
+            else "an algorithm"
+        how = "; ".join(f"{short_source_type(a['digitalSourceType'])}, action {a.get('action') or 'unnamed'}"
+                        + (f" by {a['softwareAgent']}" if a.get("softwareAgent") else "") for a in made)
+        out.append(f"The manifest declares the file was generated by {by} ({how}).")
+    elif c2pa.get("actions"):
+        names = ", ".join(dict.fromkeys(a.get("action") or "unnamed" for a in c2pa["actions"]))
+        out.append(f"The manifest declares the actions {names}, none of them generation by an algorithm.")
+    return " ".join(out)

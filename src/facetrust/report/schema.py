@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-SCHEMA_VERSION = "1.2"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
-# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels)
+SCHEMA_VERSION = "1.3"  # 1.1: FaceResult.quality and .decisive (the face-quality gate); 1.2: heatmap_peak,
+# MediaResult.notes and .provenance, and each face's ``labels`` (written, never read back: see report.labels);
+# 1.3: provenance.c2pa (report.c2pa_manifest), faces[].heatmap when asked for (scan --heatmaps)
 
 Verdict = Literal["real", "fake", "not_applicable", "error"]
 VERDICTS = ("real", "fake", "not_applicable", "error")
@@ -118,7 +119,7 @@ class MediaResult:
     explanation: str = ""
     # Plain warnings about how the scan was limited (e.g. the per-frame face cap was reached).
     notes: list[str] = field(default_factory=list)
-    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text); kept apart from
+    # What the file declares about itself (report.provenance: EXIF, XMP, PNG text, C2PA); kept apart from
     # the detector probability, never evidence either way. None: not examined (arrays, videos).
     provenance: dict[str, Any] | None = None
     elapsed_s: float | None = None
@@ -169,15 +170,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_json_dict(report: ScanReport) -> dict[str, Any]:
+HEATMAP_DECIMALS = 3  # heatmap values in the JSON (scan --heatmaps): 0.123
+
+
+def heatmap_rows(heatmap: Any) -> list[list[float]] | None:
+    """A face's heatmap as JSON rows (top to bottom over the face crop, values in [0, 1] rounded to
+    HEATMAP_DECIMALS), at the detector's own resolution; None when there is none."""
+    if heatmap is None:
+        return None
+    heat = np.squeeze(np.asarray(heatmap, dtype=np.float64))
+    if heat.ndim != 2 or heat.size == 0:
+        return None
+    heat = np.clip(np.nan_to_num(heat, nan=0.0), 0.0, 1.0)
+    return np.round(heat, HEATMAP_DECIMALS).tolist()
+
+
+def to_json_dict(report: ScanReport, *, heatmaps: bool = False) -> dict[str, Any]:
     """The report as JSON data; each face also gets ``labels`` (report.labels.face_labels): the words
-    the web page shows, so it applies the same rules as the HTML report and the CLI."""
+    the web page shows, so it applies the same rules as the HTML report and the CLI. ``heatmaps``:
+    each face also gets ``heatmap`` (:func:`heatmap_rows`; the crop is ``align_matrix``/``crop_size``)."""
     from .labels import face_labels
 
     data = _plain(report)
     for r, rd in zip(report.results, data["results"]):
         for f, fd in zip(r.faces, rd["faces"]):
             fd["labels"] = _plain(face_labels(f))
+            if heatmaps:
+                fd["heatmap"] = heatmap_rows(f.heatmap)
     return data
 
 

@@ -28,6 +28,39 @@ def request_options() -> dict[str, str]:
     return {name: spec.kind for name, (_, spec) in specs(ScanOptions).items() if spec.request}
 
 
+def request_cap(name: str, config: ServerConfig) -> float:
+    """The most a request may ask of a ``request_cap`` option: the server's own value for it."""
+    from ..pipeline import ScanOptions
+
+    return float(config.default_options.get(name, ScanOptions.default(name)))
+
+
+_JSON_TYPES = {"int": "integer", "float": "number", "str": "string", "bool": "boolean", "names": "string",
+               "floats": "string"}
+
+
+def request_options_doc() -> dict[str, dict[str, Any]]:
+    """The OpenAPI properties of the request options, from their one declaration (ScanOptions)."""
+    from ..options import specs
+    from ..pipeline import ScanOptions
+
+    doc: dict[str, dict[str, Any]] = {}
+    for name, (_, spec) in specs(ScanOptions).items():
+        if not spec.request:
+            continue
+        prop: dict[str, Any] = {"type": _JSON_TYPES[spec.kind], "description": spec.help}
+        if spec.kind in ("names", "floats"):
+            prop["description"] += " (comma-separated)"
+        if spec.minimum is not None:
+            prop["exclusiveMinimum" if spec.exclusive_min else "minimum"] = spec.minimum
+        if spec.maximum is not None:
+            prop["maximum"] = spec.maximum
+        if spec.request_cap:
+            prop["description"] += "; a request may lower the server's value, not raise it"
+        doc[name] = prop
+    return doc
+
+
 @dataclass
 class Intake:
     kind: str  # "image" | "video"
@@ -159,6 +192,12 @@ def parse_options(raw: dict[str, Any], config: ServerConfig) -> dict[str, Any]:
             out[name] = coerce(name, value, declared[name][1])
         except (TypeError, ValueError):
             raise ApiError(422, "validation_error", f"{name}: expected {allowed[name]}, got {value!r}") from None
+    for name, value in out.items():
+        if declared[name][1].request_cap:  # a budget: a request may lower the server's, never raise it
+            cap = request_cap(name, config)
+            if isinstance(value, (int, float)) and value > cap:
+                raise ApiError(422, "validation_error", f"{name}: a request may ask at most {cap:g} (the server's), "
+                               f"got {value:g}")
     options = {**config.default_options, **out}
     try:
         ScanOptions.given(**options)

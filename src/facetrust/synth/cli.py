@@ -10,18 +10,7 @@ import argparse
 import json
 import sys
 
-
-class _DeprecatedAlias(argparse.Action):
-    """Stores the value; warns on stderr when the old spelling was used."""
-
-    def __init__(self, *args, deprecated_alias: str, **kwargs) -> None:
-        self.deprecated_alias = deprecated_alias
-        super().__init__(*args, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        if option_string == self.deprecated_alias:
-            print(f"warning: {self.deprecated_alias} is deprecated; use {self.option_strings[0]}", file=sys.stderr)
-        setattr(namespace, self.dest, values)
+from ..options import DeprecatedAlias
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -46,7 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--margin", type=float, default=0.25, help="crop margin (facetrust.faces.CropSpec)")
     # One name with `scan --min-face-size`; `--min-face` still works (deprecated, says so).
     p.add_argument("--min-face-size", "--min-face", dest="min_face", type=float, default=32.0,
-                   action=_DeprecatedAlias, deprecated_alias="--min-face",
+                   action=DeprecatedAlias, deprecated_alias="--min-face",
                    help="skip faces smaller than this (pixels, shorter box side); --min-face is a deprecated alias")
     p.add_argument("--max-outside", type=float, default=1.0,
                    help="skip photos whose crop is more than this share mirror padding (0..1)")
@@ -58,6 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "Default pins both faces-train CelebA folders to train (see docs/synth.md)")
     p.add_argument("--sheet", action="store_true", help="write a contact-sheet PNG per family")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (there is none either with --json or when stdout is not a terminal)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=run)
     q = subparsers.add_parser("families", help="list the synthesis families (registered; trainable ones marked)")
@@ -115,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     # Parallelism comes from --workers; YuNet's OpenMP team is much slower on busy cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+    from ..progress_bar import progress_bar, progress_wanted
     from .splits import SplitPolicy
     from .writer import SynthConfig, generate
 
@@ -138,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
             split=SplitPolicy(pinned=_pins(args.pin), seed=args.split_seed),
             sheet=args.sheet,
         )
-        summary = generate(faces, args.out, config, workers=args.workers, limit=args.limit, overwrite=args.overwrite)
+        with progress_bar(progress_wanted(quiet=args.quiet, json_output=args.json)) as progress:
+            summary = generate(faces, args.out, config, workers=args.workers, limit=args.limit,
+                               overwrite=args.overwrite, progress=progress)
     except (ValueError, FileExistsError) as exc:
         print(f"synth: {exc}", file=sys.stderr)
         return 2

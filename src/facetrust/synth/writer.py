@@ -36,6 +36,9 @@ from .sources import SourcePreparer, SourceRecord, list_images, load_face
 from .splits import SplitPolicy, group_for, load_identities
 from .types import FaceSource, SkipSample
 
+# Progress stages (facetrust.progress_bar): one count per photo, then one per source face.
+PREPARE_STAGE, GENERATE_STAGE = "preparing photos", "generating samples"
+
 MANIFEST_COLUMNS = [
     "sample_id", "path", "mask_path", "label", "family", "params", "perturb", "source_ids",
     "identity_group", "partner_group", "split", "seed", "width", "height", "source_path",
@@ -320,28 +323,45 @@ def _short(params: dict) -> str:
     return " ".join(parts)[:40]
 
 
-def _run(fn: Callable, items: list, workers: int, init: Callable, initargs: tuple, chunksize: int) -> list:
+def _run(fn: Callable, items: list, workers: int, init: Callable, initargs: tuple, chunksize: int,
+         progress: Callable | None = None, stage: str = "") -> list:
+    """``fn`` over ``items`` (in order), calling ``progress(stage, done, len(items), None)`` per item."""
+    total = len(items)
+
+    def counted(results) -> list:
+        out = []
+        for r in results:
+            out.append(r)
+            if progress is not None:
+                progress(stage, len(out), total, None)
+        return out
+
+    if progress is not None:
+        progress(stage, 0, total, None)
     if workers <= 1:
         init(True, *initargs)
-        return [fn(x) for x in items]
+        return counted(fn(x) for x in items)
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init, initargs=(False, *initargs)) as ex:
-        return list(ex.map(fn, items, chunksize=chunksize))
+        return counted(ex.map(fn, items, chunksize=chunksize))
 
 
 def prepare_sources(
-    faces: str | Path, config: SynthConfig, workers: int = 1, limit: int | None = None
+    faces: str | Path, config: SynthConfig, workers: int = 1, limit: int | None = None,
+    progress: Callable | None = None,
 ) -> tuple[list[SourceRecord], Counter, int]:
-    """Stage 1: (records with groups and splits, skip reasons, number of image files found)."""
+    """Stage 1: (records with groups and splits, skip reasons, number of image files found).
+    ``progress`` (facetrust.progress_bar.StepProgress) is told each photo done."""
     faces = Path(faces)
     rels = list_images(faces)
     n_files = len(rels)
     rels.sort(key=lambda r: derive_seed("order", r))  # --limit takes a folder-mixed subset
     if limit is not None:
         rels = rels[: max(0, int(limit))]
-    results = _run(_prepare, rels, workers, _init_prepare, (config, str(faces)), chunksize=16)
+    results = _run(_prepare, rels, workers, _init_prepare, (config, str(faces)), chunksize=16,
+                   progress=progress, stage=PREPARE_STAGE)
     identities = load_identities(faces)
     records, skipped, seen = [], Counter(), set()
     for rel, res in zip(rels, results):
@@ -368,13 +388,16 @@ def generate(
     workers: int = 1,
     limit: int | None = None,
     overwrite: bool = False,
+    progress: Callable | None = None,
     **overrides,
 ) -> RunSummary:
     """Build a synthetic dataset from the genuine photos in ``faces`` into ``out``.
 
     ``overrides`` are :class:`SynthConfig` fields (e.g. ``families=("swap",), per_face=2``).
     Raises ``FileExistsError`` if ``out`` already holds a manifest and ``overwrite`` is false, and
-    ``ValueError`` for unknown families or when ``faces`` has no image files.
+    ``ValueError`` for unknown families or when ``faces`` has no image files. ``progress``
+    (:data:`facetrust.progress_bar.StepProgress`) is told each photo prepared and each source face
+    generated (stages :data:`PREPARE_STAGE`, :data:`GENERATE_STAGE`).
     """
     if config is None:
         config = SynthConfig(**overrides)
@@ -386,7 +409,7 @@ def generate(
             raise FileExistsError(f"{out} already holds a dataset (manifest.csv); pass overwrite=True")
     summary = RunSummary(out_dir=str(out))
     t0 = time.perf_counter()
-    records, skipped, n_files = prepare_sources(faces, config, workers, limit)
+    records, skipped, n_files = prepare_sources(faces, config, workers, limit, progress=progress)
     if n_files == 0:
         raise ValueError(f"no image files under {faces}")
     if overwrite:  # only the folders this writer makes
@@ -400,7 +423,8 @@ def generate(
 
     t1 = time.perf_counter()
     sheet_ids = {r.source_id for r in records[: 3 * config.sheet_count]} if config.sheet else set()
-    results = _run(_generate_for, list(range(len(records))), workers, _init_generate, (config, records, str(out), sheet_ids), chunksize=4)
+    results = _run(_generate_for, list(range(len(records))), workers, _init_generate,
+                   (config, records, str(out), sheet_ids), chunksize=4, progress=progress, stage=GENERATE_STAGE)
     rows = sorted((row for r in results for row in r["rows"]), key=lambda row: row["sample_id"])
     summary.seconds["generate"] = time.perf_counter() - t1
 

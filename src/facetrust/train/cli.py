@@ -62,7 +62,10 @@ def _train(args: argparse.Namespace) -> int:
             ref = "n/a" if r["in_domain_auc"] is None else f"{r['in_domain_auc']:.3f}"
             print(f"{r['family']:<13} {lofo:>8}  {ref:>13}")
         return 0
-    best = train(cfg)
+    from ..progress_bar import progress_bar, progress_wanted
+
+    with progress_bar(progress_wanted(quiet=args.quiet)) as progress:
+        best = train(cfg, progress=progress)
     print(f"best checkpoint (validation AUC): {best}")
     return 0
 
@@ -89,6 +92,8 @@ def add_parser(sub) -> None:
                       help="leave this family's fakes out of train and validation (run <name>_without_<FAMILY>)")
     mode.add_argument("--lofo", action="store_true",
                       help="leave-one-family-out: a reference run plus one run per family, scored on test")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (there is none either when stdout is not a terminal)")
     p.set_defaults(func=_train)
     p = sub.add_parser("ship", help="calibrate a run on validation, export ONNX + model card")
     p.add_argument("run", help="run folder with best.pt")

@@ -191,9 +191,14 @@ def _init_weights(model: ForensicNet, path: str, families: tuple[str, ...], log)
     log(f"initialised from {path} (epoch {ck.get('epoch')})")
 
 
-def train(cfg: TrainConfig, log=print) -> Path:
+# Progress stages (facetrust.progress_bar): the epochs of the run, and the batches of the current epoch.
+EPOCH_STAGE, BATCH_STAGE = "epochs", "batches"
+
+
+def train(cfg: TrainConfig, log=print, progress=None) -> Path:
     """Train (or resume) the run ``cfg.run_dir``; returns the path of ``best.pt`` (the epoch with
-    the best ``cfg.select_on``)."""
+    the best ``cfg.select_on``). ``progress`` (:data:`facetrust.progress_bar.StepProgress`) is told
+    each batch (running loss) and each epoch (its loss and validation AUC)."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     run = cfg.run_dir
@@ -236,6 +241,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
         start_epoch, history, best_auc = ck["epoch"] + 1, json.loads(ck["history"]), ck["best_auc"]
         step = ck["step"]
         log(f"resumed {run} at epoch {start_epoch}")
+    if progress is not None:
+        progress(EPOCH_STAGE, start_epoch, cfg.epochs, None)
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         t0, total, n = time.perf_counter(), 0.0, 0
@@ -260,6 +267,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
             n += len(idx)
             for k in parts:
                 parts[k] += lp[k] * len(idx)
+            if progress is not None:
+                progress(BATCH_STAGE, b + 1, steps_per_epoch, {"loss": total / n})
             if (b + 1) % 25 == 0:
                 log(f"  epoch {epoch} batch {b + 1}/{steps_per_epoch}: loss {total / n:.4f}, "
                     f"{n / (time.perf_counter() - t0):.1f} samples/s")
@@ -282,6 +291,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
             w.writeheader()
             w.writerows(history)
         _plot(history, run / "metrics.png")
+        if progress is not None:
+            progress(EPOCH_STAGE, epoch + 1, cfg.epochs, {"loss": row["train_loss"], "val_auc": row["val_auc"]})
         log(f"epoch {epoch}: loss {row['train_loss']:.4f} val_auc {row['val_auc']:.4f} "
             f"robust {row['val_auc_robust']:.4f} deploy {row.get('val_auc_deploy')} "
             f"mask_iou {row['val_mask_iou']} family_top1 {row['val_family_top1']} "

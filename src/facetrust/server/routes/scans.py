@@ -14,20 +14,14 @@ from starlette.datastructures import UploadFile
 from ..config import parse_bool
 from ..deps import auth, get_record
 from ..errors import ApiError
-from ..intake import parse_options, resolve_path, store_upload
+from ..intake import parse_options, request_options_doc, resolve_path, store_upload
 from ..jsonbody import read_json
 from ..views import scan_view
 
 _FINAL = ("done", "failed")
+# The request options' schema, generated from their declaration (ScanOptions fields with request=True).
 _OPTIONS_DOC = {
-    "threshold": {"type": "number", "minimum": 0, "maximum": 1},
-    "frames": {"type": "integer", "minimum": 1, "description": "video: frames spread uniformly"},
-    "every": {"type": "integer", "minimum": 1, "description": "video: every k-th frame"},
-    "fps": {"type": "number", "exclusiveMinimum": 0, "description": "video: frames per second"},
-    "detectors": {"type": "string", "description": "comma-separated detector names"},
-    "aggregation": {"type": "string"},
-    "face_detector": {"type": "string"},
-    "min_face_size": {"type": "number"},
+    **request_options_doc(),
     "wait": {"type": "boolean", "description": "images: answer when scanned (default true)"},
 }
 # The body is parsed by hand (size limits before parsing), so its schema is declared here for /docs.

@@ -457,7 +457,7 @@
     block.hidden = !prov;
     if (!prov) return;
     const rows = L.provenanceRows(prov);
-    if (!rows.length) list.appendChild(el("p", { class: "muted" }, L.NO_METADATA));
+    if (L.declaresNothing(prov)) list.appendChild(el("p", { class: "muted" }, L.NO_METADATA));
     for (const [k, v] of rows) {
       list.appendChild(el("dt", {}, k));
       list.appendChild(el("dd", {}, v));

@@ -29,7 +29,7 @@
   // The text drawn next to a face's box: "1: fake · p(fake) 90.4 %".
   const boxText = (f, verdictWord) => `${faceNumber(f)}: ${verdictWord} · ${pFake(f.fake_probability)}`;
 
-  // What the file declares (result.provenance), as [label, value] rows; [] when nothing is declared.
+  // What the file declares (result.provenance), as [label, value] rows: report.provenance.provenance_rows.
   function provenanceRows(prov) {
     if (!prov) return [];
     const rows = [];
@@ -41,11 +41,38 @@
     }
     if (prov.icc_profile) rows.push(["ICC profile", String(prov.icc_profile)]);
     if (prov.error) rows.push(["error", String(prov.error)]);
+    return rows.concat(c2paRows(prov.c2pa));
+  }
+  const shortSourceType = (s) => String(s || "").replace(/\/+$/, "").split("/").pop();
+
+  // The C2PA section (provenance.c2pa): report.provenance.c2pa_rows.
+  function c2paRows(c) {
+    if (!c) return [];
+    if (!c.checked) return [["C2PA", String(c.note || "not checked")]];
+    if (c.error) return [["C2PA", String(c.error)]];
+    if (!c.present) return [["C2PA", "no manifest"]];
+    const rows = [["C2PA claim generator", String(c.claim_generator || "not named")]];
+    rows.push(["C2PA signer", String(c.signer || "not named") + (c.issuer ? ` (issuer ${c.issuer})` : "")]);
+    const state = String(c.validation_state || "unknown");
+    if (c.valid) {
+      rows.push(["C2PA validation", `${state}: signature and hashes check out; ` +
+                 (c.trusted ? "signer on the trust list" : "signer on no trust list")]);
+    } else {
+      rows.push(["C2PA validation", `${state}: ${(c.validation_failures || []).join(", ") || "no code"}`]);
+    }
+    for (const a of c.actions || []) {
+      rows.push(["C2PA action", [a.action, shortSourceType(a.digitalSourceType), a.softwareAgent].filter(Boolean).join(" · ")]);
+    }
+    rows.push(["C2PA AI generation", c.ai_generated ? "declared" : "not declared"]);
     return rows;
   }
   const NO_METADATA = "No camera, editing or generator metadata: common (it is often stripped) and no evidence either way.";
+  // The NO_METADATA line shows for a file that declares nothing (its C2PA status row may still follow).
+  // A video (scope "c2pa") has only C2PA read: its "C2PA" row says what there is.
+  const declaresNothing = (prov) => !!prov && (prov.empty === true || (prov.empty === undefined && provenanceRows(prov).length === 0))
+    && !prov.error && prov.scope !== "c2pa";
 
-  const api = { provenanceRows, NO_METADATA, FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
+  const api = { provenanceRows, c2paRows, declaresNothing, NO_METADATA, FAMILY_MIN_CONFIDENCE, UNKNOWN_METHOD, NOT_DECIDING, pct, pFake, fakeProbabilityText, faceNumber,
                 faceName, deciding, familyText, boxText };
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   else root.FacetrustLabels = api;
