@@ -223,3 +223,19 @@ def test_protocol_is_listed_for_the_cli():
 
     assert resolve("shortcuts") == "shortcut-audit"
     assert "shortcut-audit" in PROTOCOL_REGISTRY.names()
+
+
+def test_buckets_keep_ties_together_and_need_enough_samples():
+    from facetrust.eval.sections.shortcut_audit import _buckets
+
+    values = [160.0] * 40 + [float(v) for v in range(100, 110)] + [float(v) for v in range(200, 210)]
+    idx, labels = _buckets(values, "continuous", 5)
+    assert labels == ["[100, 160]", "[200, 209]"]  # the 40 images of one size are never split
+    assert np.bincount(idx).tolist() == [50, 10]
+    assert all(idx[i] == 0 for i in range(40))
+    idx, labels = _buckets([float(v) for v in range(24)], "continuous", 5)
+    assert labels == ["[0, 7]", "[8, 15]", "[16, 23]"]
+    assert _buckets([1.0] * 30, "continuous", 5)[0] is None  # one value: nothing to compare
+    assert _buckets([1.0] * 30 + [2.0] * 3, "continuous", 5)[0] is None  # a bucket of 3 is too small
+    idx, cats = _buckets(["PNG", "JPEG", "PNG"], "categorical", 5)
+    assert cats == ["JPEG", "PNG"] and idx.tolist() == [1, 0, 1]

@@ -6,7 +6,8 @@ run's bootstrap interval (``settings.n_boot``, resampling the samples' groups), 
 sample (the media's probability by scan's rule):
 
 - **genuine vs genuine** (the detector): genuine samples are put in buckets of the nuisance (its
-  categories, or up to :data:`N_BUCKETS` quantile buckets of a continuous value); per bucket, the AUC
+  categories, or up to :data:`N_BUCKETS` buckets of consecutive values holding a third each, ties
+  kept together); per bucket, the AUC
   of the detector's score for "this bucket" against the other genuine samples. A detector whose
   score does not depend on the nuisance sits near 0.5; above 0.5 the bucket's genuine media look
   more fake to it. The bucket's mean score and flag rate at the run's threshold come with it.
@@ -63,16 +64,27 @@ def _buckets(values: list[Any], kind: str, min_size: int) -> tuple[np.ndarray, l
             return None, f"one value only ({cats[0]})" if cats else "no value"
         idx = np.asarray([cats.index(str(v)) for v in values])
         return idx, cats
+    # consecutive runs of distinct values, each closed once it holds a 1/N_BUCKETS share (ties never
+    # straddle two buckets: a value shared by most samples, e.g. one image size, is one bucket)
     v = np.asarray(values, np.float64)
-    for n in range(N_BUCKETS, 1, -1):
-        edges = np.unique(np.quantile(v, np.arange(1, n) / n))
-        idx = np.searchsorted(edges, v, side="right")
-        sizes = np.bincount(idx, minlength=len(edges) + 1)
-        if len(edges) >= 1 and sizes.min() >= min_size:
-            lo = [float(v.min())] + edges.tolist()
-            hi = edges.tolist() + [float(v.max())]
-            labels = [f"[{a:.4g}, {b:.4g}{']' if i == len(lo) - 1 else ')'}" for i, (a, b) in enumerate(zip(lo, hi))]
-            return idx, labels
+    distinct, counts = np.unique(v, return_counts=True)
+    target = max(min_size, int(np.ceil(v.size / N_BUCKETS)))
+    bounds: list[list[float]] = []  # [low, high, count]
+    run_lo, run_n = None, 0
+    for val, c in zip(distinct.tolist(), counts.tolist()):
+        run_lo = val if run_lo is None else run_lo
+        run_n += c
+        if run_n >= target:
+            bounds.append([run_lo, val, run_n])
+            run_lo, run_n = None, 0
+    if run_n:  # the remainder: its own bucket when big enough, else part of the last one
+        if bounds and run_n < min_size:
+            bounds[-1][1], bounds[-1][2] = float(distinct[-1]), bounds[-1][2] + run_n
+        else:
+            bounds.append([run_lo, float(distinct[-1]), run_n])
+    if len(bounds) >= 2 and min(b[2] for b in bounds) >= min_size:
+        idx = np.searchsorted(np.asarray([b[1] for b in bounds]), v, side="left")
+        return idx, [f"[{lo:.4g}, {hi:.4g}]" for lo, hi, _ in bounds]
     return None, f"fewer than 2 buckets of {min_size} genuine samples"
 
 
