@@ -218,11 +218,20 @@ def test_detector_that_reads_sharpness_is_flagged_genuine_vs_genuine(variants, t
     assert _row(sa, "sharpness")["auc"]["value"] > 0.6
 
 
-def test_protocol_is_listed_for_the_cli():
+def test_protocol_from_the_cli(variants, tmp_path, cache_dir, capsys):
+    from facetrust.cli import main
     from facetrust.eval.protocols import PROTOCOL_REGISTRY, resolve
 
     assert resolve("shortcuts") == "shortcut-audit"
     assert "shortcut-audit" in PROTOCOL_REGISTRY.names()
+    root = _dataset(tmp_path / "ds", [(n, im, "JPEG") for n, im, _ in variants[:6]],
+                    [(n, _blob(im, box), "PNG") for n, im, box in variants[:6]])
+    out = tmp_path / "out"
+    rc = main(["eval", "--detector", "test_audit_tint", "--dataset", str(root), "--protocol", "shortcuts",
+               "--out", str(out), "--cache", str(cache_dir), "--n-boot", "100", "--quality-min-sharpness", "0", "-q"])
+    assert rc == 0
+    sa = json.loads((out / "results.json").read_text())["shortcut_audit"]
+    assert sa["n_units"] == 12 and any(f.startswith("dataset: encoder=") for f in sa["flags"])
 
 
 def test_buckets_keep_ties_together_and_need_enough_samples():
