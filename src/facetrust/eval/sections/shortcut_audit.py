@@ -88,6 +88,54 @@ def _buckets(values: list[Any], kind: str, min_size: int) -> tuple[np.ndarray, l
     return None, f"fewer than 2 buckets of {min_size} genuine samples"
 
 
+def _genuine_rows(nz, vals: list, g: np.ndarray, units: list, scorers: list[str], cluster: np.ndarray, settings,
+                  info: dict[str, Any]) -> list[dict[str, Any]]:
+    """(a) per bucket of the genuine samples ``g`` and scorer: the bucket against the other genuine samples."""
+    min_size = max(1, settings.ci_min_groups)
+    idx, labels = _buckets([vals[i] for i in g], nz.kind, min_size) if g.size else (None, "no genuine sample")
+    if idx is None:
+        info["genuine_reason"] = labels
+        return []
+    rows = []
+    for b, blabel in enumerate(labels):
+        inb = (idx == b).astype(np.int8)
+        if inb.sum() < min_size and nz.kind == "categorical":
+            continue  # a rare category: too few to say anything (its count is in n_measured)
+        for sc in scorers:
+            s = np.asarray([units[i][1][sc] for i in g], np.float64)
+            rows.append({"scorer": sc, "nuisance": nz.name, "bucket": blabel, "n_bucket": int(inb.sum()),
+                         "n_rest": int(inb.size - inb.sum()), "mean_score": float(s[inb == 1].mean()),
+                         "mean_score_rest": float(s[inb == 0].mean()),
+                         "flag_rate": float((s[inb == 1] >= settings.threshold).mean()),
+                         "auc": _auc_ci(inb, s, cluster[g], settings)})
+    return rows
+
+
+def _dataset_rows(nz, vals: list, a: np.ndarray, label: np.ndarray, cluster: np.ndarray, settings,
+                  info: dict[str, Any]) -> list[dict[str, Any]]:
+    """(b) the nuisance alone as a real-vs-fake score over the samples ``a`` that have a value."""
+    y = label[a]
+    if not a.size or y.min() == y.max():
+        info["dataset_reason"] = "needs genuine and fake samples with a value"
+        return []
+    if nz.kind != "categorical":
+        s = np.asarray([vals[i] for i in a], np.float64)
+        return [{"nuisance": nz.name, "category": None, "n_fake": int((y == 1).sum()), "n_real": int((y == 0).sum()),
+                 "median_fake": float(np.median(s[y == 1])), "median_real": float(np.median(s[y == 0])),
+                 "auc": _auc_ci(y, s, cluster[a], settings)}]
+    cats = sorted({str(vals[i]) for i in a})
+    if len(cats) < 2:
+        info["dataset_reason"] = f"one value only ({cats[0]}): cannot separate the classes"
+        return []
+    rows = []
+    for c in cats:
+        s = np.asarray([1.0 if str(vals[i]) == c else 0.0 for i in a])
+        rows.append({"nuisance": nz.name, "category": c, "n_fake": int(s[y == 1].sum()), "n_real": int(s[y == 0].sum()),
+                     "fake_share": float(s[y == 1].mean()), "real_share": float(s[y == 0].mean()),
+                     "auc": _auc_ci(y, s, cluster[a], settings)})
+    return rows
+
+
 def audit(run: ProtocolRun) -> dict[str, Any]:
     """The ``shortcut_audit`` section of results.json."""
     from ..nuisance import NUISANCES, sample_nuisances
@@ -108,7 +156,6 @@ def audit(run: ProtocolRun) -> dict[str, Any]:
             u[2]["postprocess"] = u[2]["postprocess"] or "none"
     label = np.asarray([u[0].sample.label for u in units], np.int8)
     cluster = np.asarray([str(u[0].sample.group) for u in units], dtype=object)
-    min_size = max(1, settings.ci_min_groups)
     genuine_rows: list[dict[str, Any]] = []
     dataset_rows: list[dict[str, Any]] = []
     measured: list[dict[str, Any]] = []
@@ -119,45 +166,9 @@ def audit(run: ProtocolRun) -> dict[str, Any]:
                 "n_measured": int(have.sum()), "n_genuine": int((have & (label == 0)).sum()),
                 "n_fake": int((have & (label == 1)).sum()), "genuine_reason": None, "dataset_reason": None}
         measured.append(info)
-        # (a) genuine vs genuine, per bucket and scorer
-        g = np.flatnonzero(have & (label == 0))
-        idx, labels = _buckets([vals[i] for i in g], nz.kind, min_size) if g.size else (None, "no genuine sample")
-        if idx is None:
-            info["genuine_reason"] = labels
-        else:
-            for b, blabel in enumerate(labels):
-                inb = (idx == b).astype(np.int8)
-                if inb.sum() < min_size and nz.kind == "categorical":
-                    continue  # a rare category: too few to say anything (its count is in n_measured)
-                for sc in scorers:
-                    s = np.asarray([units[i][1][sc] for i in g], np.float64)
-                    row = {"scorer": sc, "nuisance": nz.name, "bucket": blabel, "n_bucket": int(inb.sum()),
-                           "n_rest": int(inb.size - inb.sum()), "mean_score": float(s[inb == 1].mean()),
-                           "mean_score_rest": float(s[inb == 0].mean()),
-                           "flag_rate": float((s[inb == 1] >= settings.threshold).mean()),
-                           "auc": _auc_ci(inb, s, cluster[g], settings)}
-                    genuine_rows.append(row)
-        # (b) the nuisance alone as a real-vs-fake score
-        a = np.flatnonzero(have)
-        y = label[a]
-        if not a.size or y.min() == y.max():
-            info["dataset_reason"] = "needs genuine and fake samples with a value"
-            continue
-        if nz.kind == "categorical":
-            cats = sorted({str(vals[i]) for i in a})
-            if len(cats) < 2:
-                info["dataset_reason"] = f"one value only ({cats[0]}): cannot separate the classes"
-                continue
-            for c in cats:
-                s = np.asarray([1.0 if str(vals[i]) == c else 0.0 for i in a])
-                dataset_rows.append({"nuisance": nz.name, "category": c, "n_fake": int(s[y == 1].sum()),
-                                     "n_real": int(s[y == 0].sum()), "fake_share": float(s[y == 1].mean()),
-                                     "real_share": float(s[y == 0].mean()), "auc": _auc_ci(y, s, cluster[a], settings)})
-        else:
-            s = np.asarray([vals[i] for i in a], np.float64)
-            dataset_rows.append({"nuisance": nz.name, "category": None, "n_fake": int((y == 1).sum()),
-                                 "n_real": int((y == 0).sum()), "median_fake": float(np.median(s[y == 1])),
-                                 "median_real": float(np.median(s[y == 0])), "auc": _auc_ci(y, s, cluster[a], settings)})
+        genuine_rows += _genuine_rows(nz, vals, np.flatnonzero(have & (label == 0)), units, scorers, cluster,
+                                      settings, info)
+        dataset_rows += _dataset_rows(nz, vals, np.flatnonzero(have), label, cluster, settings, info)
     flags = [f"dataset: {r['nuisance']}{'=' + r['category'] if r['category'] else ''} separates real from fake, "
              f"AUC {r['auc']['value']:.3f} [{r['auc']['low']:.3f}, {r['auc']['high']:.3f}]"
              for r in dataset_rows if r["auc"]["flagged"]]
