@@ -106,7 +106,8 @@ def test_every_kind_uses_the_one_registry():
 @pytest.mark.parametrize("command, expected", [
     ("families", {"self_blend", "swap", "region_edit", "morph", "inpaint", "resynth", "perturb", "generated"}),
     ("datasets", {"wild-dev", "folder", "manifest", "ffpp", "celebdf", "dfdc", "wilddeepfake", "df40", "forgerynet"}),
-    ("protocols", {"in-domain", "cross-dataset", "leave-one-family-out", "robustness", "fairness", "pad", "mad"}),
+    ("protocols", {"in-domain", "cross-dataset", "leave-one-family-out", "robustness", "fairness", "pad", "mad",
+                   "shortcut-audit"}),
 ])
 def test_cli_lists_each_registry_with_metadata(command, expected, capsys):
     from facetrust.cli import main

@@ -28,6 +28,7 @@ from ..options import validate
 from ..pipeline import FrameAnalysis, ScanOptions, Scanner
 from ..report.schema import FaceResult
 from .adapters._core import Sample
+from .nuisance import crop_border_stats
 from .cache import CacheEntry, CachedFrame, CropBundle, FaceCache, FaceCacheKey, describe_face_detector, media_sha256
 from .robustness import CLEAN, perturb
 
@@ -104,6 +105,8 @@ class FaceScore:
     scores: dict[str, float]  # scorer -> probability
     face: DetectedFace | None = field(default=None, repr=False)  # for tracking grouped still images
     passed: bool = True  # the face-quality gate
+    quality: dict[str, Any] | None = None  # FaceResult.quality: size_px, sharpness... (the shortcut audit reads it)
+    border: tuple[float, float] | None = None  # the aligned crop's outer ring: (mean, std) luminance
 
 
 @dataclass
@@ -129,6 +132,8 @@ class SampleRecord:
     cache_hit: bool = False
     decoded: bool = False
     unit: str = "image"  # image | frame (assigned when tables are built)
+    width: int = 0  # decoded frame size (0: unknown), from the face cache or the decoder
+    height: int = 0
 
     @property
     def n_faces(self) -> int:
@@ -210,16 +215,19 @@ class Engine:
 
     # -- faces -> scores ---------------------------------------------------------------------
     def _frame_score(self, index: int, time_s: float | None, results: list[FaceResult],
-                     detected: Sequence[DetectedFace], track_ids: Sequence[int | None]) -> FrameScore:
+                     detected: Sequence[DetectedFace], track_ids: Sequence[int | None],
+                     crops: Sequence[AlignedFace] = ()) -> FrameScore:
         """The eval record of a frame scored by ``Scanner.score_faces``: per face and scorer the
         detector's probability (and the scanner's per-face fusion as ``fused``), per frame the
-        frame rule of ``facetrust.fusion``."""
+        frame rule of ``facetrust.fusion``. ``crops``: the first detector's aligned crops, whose
+        outer ring is kept as the face's background statistic (a few microseconds a face)."""
         faces = []
-        for fr, face, tid in zip(results, detected, track_ids):
+        for i, (fr, face, tid) in enumerate(zip(results, detected, track_ids)):
             scores = {sc.detector: sc.fake_probability for sc in fr.scores}
             if len(self.names) > 1:
                 scores[self.scorers[-1]] = fr.fake_probability
-            faces.append(FaceScore(tid, scores, face, fr.decisive))
+            border = crop_border_stats(crops[i].crop) if i < len(crops) else None
+            faces.append(FaceScore(tid, scores, face, fr.decisive, fr.quality, border))
         frame_scores = {}
         for sc in self.scorers if faces else ():
             p = fusion.frame_probability([fusion.FaceEvidence(f.scores[sc], passed=f.passed) for f in faces])
@@ -300,6 +308,7 @@ class Engine:
                 return False
             bundles[spec] = b
         rec.media_kind = entry.media_kind
+        rec.width, rec.height = entry.width, entry.height
         t = time.perf_counter()
         k = 0
         for fr in entry.frames:
@@ -308,7 +317,8 @@ class Engine:
                 for spec, b in bundles.items()
             }
             results = self.scanner.score_faces(fr.faces, crops, frame_index=fr.index, time_s=fr.time_s)
-            rec.frames.append(self._frame_score(fr.index, fr.time_s, results, fr.faces, fr.track_ids))
+            rec.frames.append(self._frame_score(fr.index, fr.time_s, results, fr.faces, fr.track_ids,
+                                                crops[self.specs[0]]))
             k += len(fr.faces)
         self.timing["score_s"] += time.perf_counter() - t
         self.counters["scored_from_cached_crops"] += 1
@@ -357,7 +367,7 @@ class Engine:
             if cached is not None and cached.track_ids != track_ids:
                 stale = True
             rec.frames.append(self._frame_score(frame.index, frame.time_s, analysis.results, analysis.faces,
-                                                track_ids))
+                                                track_ids, analysis.crops[self.specs[0]]))
             new_frames.append(CachedFrame(frame.index, frame.time_s, list(faces), list(track_ids)))
             for spec in self.store_specs:
                 for a in analysis.crops[spec]:
@@ -366,6 +376,7 @@ class Engine:
             del frame, image
         if not new_frames:
             raise MediaError(f"{sample.path}: no frame could be read")
+        rec.height, rec.width = size
         if entry is not None and len(entry.frames) != len(new_frames):
             stale = True
         return new_frames, crops, stale, kind, size

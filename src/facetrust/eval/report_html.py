@@ -4,7 +4,7 @@ Inline CSS, charts as base64 PNGs drawn with matplotlib's Agg canvas (no pyplot 
 from the results escaped. Sections: run facts, counts and skips, overall metrics per scorer and
 level, ROC curves (overall and per kind, labelled with their level), per-kind and same-source
 tables with bootstrap CIs, reliability diagrams, robustness chart and table, fairness table,
-leave-one-family-out folds. The report is built from the results document alone, so it can be
+leave-one-family-out folds, shortcut audit. The report is built from the results document alone, so it can be
 re-rendered from a saved ``results.json`` (``write_report(json.load(...), path)``).
 """
 
@@ -355,6 +355,54 @@ def _folds(res: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     return "".join(out)
 
 
+def _audit_auc_cell(a: dict[str, Any]) -> str:
+    if a.get("value") is None:
+        return f"<td class='null'>null ({_e(a.get('reason'))})</td>"
+    text = _fmt(a["value"])
+    if a.get("low") is not None:
+        text += f" <span class='muted'>[{_fmt(a['low'])}, {_fmt(a['high'])}]</span>"
+    else:
+        text += f" <span class='muted' title='{_e(a.get('reason'))}'>[no CI]</span>"
+    style = " style='background:#fbe3e3;font-weight:600'" if a.get("flagged") else ""
+    return f"<td class='num'{style}>{text}</td>"
+
+
+def _shortcut_audit(res: dict[str, Any]) -> str:
+    """The shortcut-audit section (facetrust.eval.sections.shortcut_audit); '' when the run has none."""
+    sa = res.get("shortcut_audit")
+    if not sa:
+        return ""
+    out = [f"<h2>Shortcut audit</h2><p>One unit per scored sample ({sa['n_units']}). {_e(sa['rule'])}; "
+           f"flagged cells are shaded. {sa.get('n_tests', 0)} AUCs with an interval: at this many, a flag or two "
+           f"can be chance.</p>"]
+    if sa["flags"]:
+        out.append("<p class='note'><b>Flagged:</b><br>" + "<br>".join(_e(f) for f in sa["flags"]) + "</p>")
+    else:
+        out.append("<p class='note'>Nothing flagged.</p>")
+    out.append("<h3>Nuisances measured</h3>")
+    out.append(_table(["nuisance", "measured", "genuine", "fake", "what", "not analysed"], [
+        f"<tr><td>{_e(n['name'])}</td><td class='num'>{n['n_measured']}</td><td class='num'>{n['n_genuine']}</td>"
+        f"<td class='num'>{n['n_fake']}</td><td>{_e(n['description'])}</td>"
+        f"<td class='muted'>{_e('; '.join(x for x in (n['genuine_reason'], n['dataset_reason']) if x))}</td></tr>"
+        for n in sa["nuisances"]]))
+    out.append("<h3>Data: the nuisance alone as a real-vs-fake score</h3>")
+    out.append(_table(["nuisance", "category", "fakes", "reals", "fakes / reals (share or median)", "AUC"], [
+        f"<tr><td>{_e(r['nuisance'])}</td><td>{_e(r['category'] or '')}</td><td class='num'>{r['n_fake']}</td>"
+        f"<td class='num'>{r['n_real']}</td><td class='num'>"
+        + (f"{_fmt(r['fake_share'])} / {_fmt(r['real_share'])}" if r["category"] is not None
+           else f"{r['median_fake']:.4g} / {r['median_real']:.4g}")
+        + f"</td>{_audit_auc_cell(r['auc'])}</tr>" for r in sa["dataset"]]))
+    out.append(f"<h3>Detector: genuine bucket vs other genuine</h3><p>Mean score and share flagged at the threshold "
+               f"({_fmt(sa.get('threshold'))}) for the bucket (and the other genuine samples).</p>")
+    out.append(_table(["scorer", "nuisance", "bucket", "genuine in bucket", "other genuine", "mean score",
+                       "flagged", "AUC"], [
+        f"<tr><td>{_e(r['scorer'])}</td><td>{_e(r['nuisance'])}</td><td>{_e(r['bucket'])}</td>"
+        f"<td class='num'>{r['n_bucket']}</td><td class='num'>{r['n_rest']}</td>"
+        f"<td class='num'>{_fmt(r['mean_score'])} <span class='muted'>({_fmt(r['mean_score_rest'])})</span></td>"
+        f"<td class='num'>{_fmt(r['flag_rate'])}</td>{_audit_auc_cell(r['auc'])}</tr>" for r in sa["genuine_vs_genuine"]]))
+    return "".join(out)
+
+
 def render_report(res: dict[str, Any]) -> str:
     """The report as one HTML string."""
     scorers = list(res.get("scorers", []))
@@ -396,6 +444,7 @@ def render_report(res: dict[str, Any]) -> str:
     parts.append(_robustness(res, scorers))
     parts.append(_fairness(res, sec("fairness")))
     parts.append(_folds(res, sorted(sec("fold"), key=lambda r: str(r.get("fold")))))
+    parts.append(_shortcut_audit(res))
     parts.append("<h2>Skipped</h2>" + _skipped(res))
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)

@@ -11,6 +11,9 @@ Sweep (``SWEEP``; level order = increasing severity):
 - ``blur``: Gaussian blur, sigma 0.5, 1, 2 pixels (kernel 2 * ceil(3 sigma) + 1, reflected borders).
 - ``noise``: additive Gaussian noise, sigma 2, 5, 10 grey levels, rounded and clipped to [0, 255].
 
+Not in the default sweep, named explicitly (``h264:28``): ``h264`` / ``h265``, a video-codec round
+trip at a CRF (:func:`video_codec`).
+
 ``facetrust.synth.families.perturb`` draws *random* strengths of the same primitives (``jpeg``,
 ``resize``) for data augmentation; these are the fixed-level sweeps.
 """
@@ -30,7 +33,8 @@ SWEEP: dict[str, tuple[float, ...]] = {
     "noise": (2.0, 5.0, 10.0),
 }
 # What a level means, for labels in reports.
-LEVEL_UNITS = {"jpeg": "quality", "resize": "scale", "blur": "sigma px", "noise": "sigma grey levels"}
+LEVEL_UNITS = {"jpeg": "quality", "resize": "scale", "blur": "sigma px", "noise": "sigma grey levels",
+               "h264": "CRF", "h265": "CRF"}
 CLEAN = "clean"
 
 
@@ -91,7 +95,66 @@ def noise(image: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-_OPS = {"jpeg": jpeg, "resize": resize, "blur": blur, "noise": noise}
+# Video codecs of the round trip: name -> (PyAV encoder, decoder, encoder options). The PyAV wheels
+# bundle FFmpeg with libx264 and libx265, so this runs offline. One thread each: deterministic
+# output and no oversubscription on a shared machine.
+VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "h264": ("libx264", "h264", {"preset": "veryfast", "threads": "1"}),
+    "h265": ("libx265", "hevc", {"preset": "veryfast",
+                                 "x265-params": "log-level=none:pools=none:frame-threads=1:lookahead-threads=0"}),
+}
+VIDEO_CLIP_FRAMES = 3  # the image repeated 3 times; the last frame (predicted, not the key frame) comes back
+
+
+def video_codec(image: np.ndarray, crf: float, codec: str = "h264") -> np.ndarray:
+    """Round trip through a video codec at constant rate factor ``crf`` (0-51; 23 is x264's default,
+    higher = smaller and blockier): encode a short clip of the image repeated
+    (:data:`VIDEO_CLIP_FRAMES`, yuv420p, 4:2:0 chroma as in nearly all delivered video) and decode
+    its last frame back. Odd sizes are edge-padded to even for 4:2:0 and cropped back. Deterministic."""
+    import av
+    from fractions import Fraction
+
+    if codec not in VIDEO_CODECS:
+        raise ValueError(f"unknown video codec {codec!r}; known: {', '.join(VIDEO_CODECS)}")
+    q = int(round(crf))
+    if not 0 <= q <= 51:
+        raise ValueError(f"CRF must be in [0, 51], got {crf}")
+    a = _check(image)
+    h, w = a.shape[:2]
+    padded = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge") if (h | w) & 1 else a
+    enc_name, dec_name, options = VIDEO_CODECS[codec]
+    enc = av.CodecContext.create(enc_name, "w")
+    enc.width, enc.height, enc.pix_fmt = padded.shape[1], padded.shape[0], "yuv420p"
+    enc.time_base, enc.framerate = Fraction(1, 25), Fraction(25)
+    enc.options = {**options, "crf": str(q)}
+    packets = []
+    for i in range(VIDEO_CLIP_FRAMES):
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(padded), format="rgb24")
+        frame.pts = i
+        packets += enc.encode(frame)
+    packets += enc.encode(None)
+    dec = av.CodecContext.create(dec_name, "r")
+    frames = []
+    for p in packets:
+        frames += dec.decode(p)
+    frames += dec.decode(None)
+    if not frames:  # pragma: no cover - an encoder that returned nothing for a valid image
+        raise RuntimeError(f"{codec} round trip returned no frame")
+    return np.ascontiguousarray(frames[-1].to_ndarray(format="rgb24")[:h, :w])
+
+
+def h264(image: np.ndarray, crf: float) -> np.ndarray:
+    """H.264 (libx264) round trip at ``crf``, see :func:`video_codec`."""
+    return video_codec(image, crf, "h264")
+
+
+def h265(image: np.ndarray, crf: float) -> np.ndarray:
+    """H.265 / HEVC (libx265) round trip at ``crf``, see :func:`video_codec`."""
+    return video_codec(image, crf, "h265")
+
+
+# Every perturbation a condition can name (NAME:LEVEL); the default sweep is SWEEP's subset.
+_OPS = {"jpeg": jpeg, "resize": resize, "blur": blur, "noise": noise, "h264": h264, "h265": h265}
 
 
 def perturb(image: np.ndarray, name: str, level: float) -> np.ndarray:
@@ -139,12 +202,16 @@ __all__ = [
     "CLEAN",
     "LEVEL_UNITS",
     "SWEEP",
+    "VIDEO_CODECS",
     "blur",
     "condition_name",
+    "h264",
+    "h265",
     "jpeg",
     "noise",
     "parse_condition",
     "perturb",
     "resize",
     "sweep_conditions",
+    "video_codec",
 ]

@@ -1,7 +1,8 @@
 """perturb: ForgeryNet-style post-processing; *not* a forgery (label 0, empty mask).
 
 The writer applies it with the same probability to real and fake samples, so compression, blur
-or resampling never separate the classes. One to three operations in random order, or the
+or resampling never separate the classes. One to three operations (JPEG, resize, blur, noise,
+colour, gamma, sharpening, an H.264 / H.265 round trip) in random order, or the
 ``social`` chain (downscale, JPEG, upscale, optional sharpening, JPEG again) that mimics a
 social-media re-upload. Output size always equals input size.
 """
@@ -15,7 +16,11 @@ from ...eval import robustness  # one definition of each degradation primitive
 from ..registry import Family, register_family
 from ..types import FaceSource, SynthResult
 
-OPS = ("jpeg", "resize", "blur", "noise", "color", "gamma", "sharpen")
+OPS = ("jpeg", "resize", "blur", "noise", "color", "gamma", "sharpen", "video_codec")
+# video_codec: a round trip through H.264 (libx264) or H.265 (libx265) at a random CRF, as a face in
+# a delivered video has been (facetrust.eval.robustness.video_codec); H.264 is the common one.
+VIDEO_CODEC_P = {"h264": 0.7, "h265": 0.3}
+VIDEO_CRF = (20, 40)  # inclusive: near-transparent to heavily compressed web video
 
 
 def _jpeg(img: np.ndarray, q: int) -> np.ndarray:
@@ -57,6 +62,10 @@ def apply_op(img: np.ndarray, op: str, rng: np.random.Generator) -> tuple[np.nda
         g = float(rng.uniform(0.7, 1.4))
         lut = _u8(255.0 * (np.arange(256) / 255.0) ** g)
         return cv2.LUT(img, lut), {"op": op, "gamma": round(g, 3)}
+    if op == "video_codec":
+        codec = str(rng.choice(list(VIDEO_CODEC_P), p=list(VIDEO_CODEC_P.values())))
+        crf = int(rng.integers(VIDEO_CRF[0], VIDEO_CRF[1] + 1))
+        return robustness.video_codec(img, crf, codec), {"op": op, "codec": codec, "crf": crf}
     if op == "sharpen":
         a = float(rng.uniform(0.3, 1.5))
         blur = cv2.GaussianBlur(img, (0, 0), 1.0).astype(np.float32)
