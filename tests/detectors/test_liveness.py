@@ -33,21 +33,24 @@ def scene(hopper) -> np.ndarray:
 
 def test_weights_are_small_and_sha256_pinned(tmp_path):
     card = json.loads(CARD_PATH.read_text())
-    weights = CARD_PATH.parent / card["weights_file"]
-    assert weights.stat().st_size <= 25 * 1024 * 1024
+    files = [CARD_PATH.parent / card[k] for k in ("weights_file", "backbone_file")]
+    assert sum(f.stat().st_size for f in files) <= 25 * 1024 * 1024
     det = create_detector("liveness")
     assert det.info.crop == F.PAD_CROP and det.info.needs_frame and det.info.trained
     assert 0.0 < det.info.default_threshold < 1.0
-    # a tampered copy is refused, a missing one too
-    shutil.copy(CARD_PATH, tmp_path / CARD_PATH.name)
-    data = bytearray(weights.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / card["weights_file"]).write_bytes(bytes(data))
-    with pytest.raises(WeightIntegrityError):
-        LivenessDetector(card_path=tmp_path / CARD_PATH.name)
-    (tmp_path / card["weights_file"]).unlink()
-    with pytest.raises(ModelCardError):
-        LivenessDetector(card_path=tmp_path / CARD_PATH.name)
+    # a tampered copy of either file is refused, a missing one too
+    for victim in files:
+        shutil.copy(CARD_PATH, tmp_path / CARD_PATH.name)
+        for f in files:
+            shutil.copy(f, tmp_path / f.name)
+        data = bytearray(victim.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (tmp_path / victim.name).write_bytes(bytes(data))
+        with pytest.raises(WeightIntegrityError):
+            LivenessDetector(card_path=tmp_path / CARD_PATH.name)
+        (tmp_path / victim.name).unlink()
+        with pytest.raises(ModelCardError):
+            LivenessDetector(card_path=tmp_path / CARD_PATH.name)
 
 
 def test_outputs_follow_the_detector_contract(scanners, scene):
@@ -87,7 +90,7 @@ def test_the_one_class_score_is_the_distance_from_bona_fide():
     (in any direction, in units of the bona-fide spread) only raises the attack probability."""
     det = create_detector("liveness_oneclass")
     m, w = det.model, det.model.w
-    x0 = np.zeros(len(F.FEATURE_NAMES))
+    x0 = np.zeros(len(F.ALL_NAMES))
     x0[w["oc_used"]] = w["oc_mean"]
     rng = np.random.default_rng(0)
     p0, raw0 = m.probability(x0, "one_class")

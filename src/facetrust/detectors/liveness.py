@@ -4,9 +4,11 @@ up to the camera?
 The score is the calibrated probability of an attack (``fake_probability`` on the detector
 contract: "fake" means "not a live face"). Features (:mod:`._pad_features`) are computed on a
 context crop of 2.5 face widths (:data:`._pad_features.PAD_CROP`, documented there) so bezels and
-paper edges count; a small model on them was fitted by ``python -m facetrust.train.fit_liveness``
-and ships as ``models/liveness.npz`` whose sha256 the card ``models/liveness.json`` pins (checked
-at every load).
+paper edges count: hand-made texture / spectral / edge / colour features and the pooled feature
+maps of a frozen ImageNet backbone (EfficientNet-Lite0, ``models/liveness_backbone.onnx``). A small
+model on them was fitted by ``python -m facetrust.train.fit_liveness`` and ships as
+``models/liveness.npz``; the card ``models/liveness.json`` pins the sha256 of both files (checked at
+every load).
 
 Two detectors share the file:
 
@@ -41,36 +43,44 @@ EVIDENCE_FEATURES = ("face_spectral_peak", "crop_spectral_peak", "vertical_edge_
                      "horizontal_edge_strength", "face_sharpness", "ring_valid_fraction")
 
 
-def verified_weights(card_path: Path = CARD_PATH) -> tuple[dict, dict[str, np.ndarray]]:
-    """The card and the weight arrays, after checking the weight file's sha256 against the card."""
+def _verified_bytes(card_path: Path, card: dict, file_key: str, sha_key: str) -> bytes:
+    path = card_path.parent / str(card.get(file_key, ""))
+    if not path.is_file():
+        raise ModelCardError(f"weight file {path} (named by {card_path.name}) is missing")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != card.get(sha_key):
+        raise WeightIntegrityError(
+            f"{path}: sha256 {digest[:16]}... does not match the model card ({str(card.get(sha_key))[:16]}...); "
+            "the file is corrupted or was replaced. Reinstall facetrust or restore the file.")
+    return data
+
+
+def verified_weights(card_path: Path = CARD_PATH) -> tuple[dict, dict[str, np.ndarray], bytes]:
+    """The card, the weight arrays and the backbone's ONNX bytes, after checking both files' sha256
+    against the card."""
     if not card_path.is_file():
         raise ModelCardError(f"liveness model card {card_path} is missing")
     try:
         card = json.loads(card_path.read_text())
     except (OSError, ValueError) as exc:
         raise ModelCardError(f"liveness model card {card_path} cannot be read: {exc}") from exc
-    weights = card_path.parent / str(card.get("weights_file", ""))
-    if not weights.is_file():
-        raise ModelCardError(f"weight file {weights} (named by {card_path.name}) is missing")
-    data = weights.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != card.get("sha256"):
-        raise WeightIntegrityError(
-            f"{weights}: sha256 {digest[:16]}... does not match the model card ({str(card.get('sha256'))[:16]}...); "
-            "the file is corrupted or was replaced. Reinstall facetrust or restore the file.")
+    data = _verified_bytes(card_path, card, "weights_file", "sha256")
+    backbone = _verified_bytes(card_path, card, "backbone_file", "backbone_sha256")
     import io
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     names = tuple(str(n) for n in arrays["feature_names"])
-    if names != F.FEATURE_NAMES:
-        raise ModelCardError(f"{weights} was fitted on other features than this facetrust computes; refit it")
-    return card, arrays
+    if names != F.ALL_NAMES:
+        raise ModelCardError(f"{card['weights_file']} was fitted on other features than this facetrust computes; refit it")
+    return card, arrays, backbone
 
 
 @lru_cache(maxsize=4)
-def _load(card_path: str, mtime: float) -> tuple[dict, dict[str, np.ndarray]]:
-    return verified_weights(Path(card_path))
+def _load(card_path: str, mtime: float) -> tuple[dict, dict[str, np.ndarray], "F.BackboneFeatures"]:
+    card, arrays, backbone = verified_weights(Path(card_path))
+    return card, arrays, F.BackboneFeatures(backbone)
 
 
 def _sigmoid(z: float) -> float:
@@ -116,7 +126,7 @@ class LivenessDetector(Detector):
         path = Path(card_path) if card_path else CARD_PATH
         if not path.is_file():
             raise ModelCardError(f"liveness model card {path} is missing")
-        card, arrays = _load(str(path), path.stat().st_mtime)
+        card, arrays, self.backbone = _load(str(path), path.stat().st_mtime)
         self.model = LivenessModel(card, arrays)
         entry = card["modes"][self.mode]
         self.info = DetectorInfo(
@@ -136,19 +146,21 @@ class LivenessDetector(Detector):
 
     def predict(self, faces):
         out = []
-        for face in faces:
+        deep = self.backbone([face.crop for face in faces])
+        for face, d in zip(faces, deep):
             shape = None if face.frame is None else face.frame.shape[:2]
             valid = F.valid_mask(face.matrix, shape, F.PAD_CROP.size)
-            x, heat = F.pad_features(face.crop, valid)
+            hand, heat = F.pad_features(face.crop, valid)
+            x = np.concatenate([hand, d])
             p, raw = self.model.probability(x, self.mode)
             evidence = {"attack_score": raw}
-            idx = {n: i for i, n in enumerate(F.FEATURE_NAMES)}
+            idx = {n: i for i, n in enumerate(F.ALL_NAMES)}
             evidence.update((k, float(x[idx[k]])) for k in EVIDENCE_FEATURES)
             if self.mode == "two_class":
                 contrib = self.model.standardise(x) * self.model.w["coef"]
                 used = np.flatnonzero(self.model.w["used"])
                 for i in np.argsort(-np.abs(contrib))[:3]:
-                    evidence[f"contribution_{F.FEATURE_NAMES[used[i]]}"] = float(contrib[i])
+                    evidence[f"contribution_{F.ALL_NAMES[used[i]]}"] = float(contrib[i])
             out.append(DetectorOutput(fake_probability=p, heatmap=heat, evidence=evidence))
         return out
 
