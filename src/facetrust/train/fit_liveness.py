@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from ..detectors import _pad_features as F
-from ..faces import align_face, create_face_detector
+from ..faces import DEFAULT_FACE_DETECTOR, align_face, create_face_detector
 
 VERSION = "1.0"
 SPECIES_CYCLE = ("print", "screen", "recapture")
@@ -153,7 +153,7 @@ def featurise(items: list[Item], cache: Path, backbone: "F.BackboneFeatures") ->
         z = np.load(cache, allow_pickle=False)
         if list(z["paths"]) == [it.path for it in items] and z["x"].shape[1] == len(F.ALL_NAMES):
             return z["x"], z["found"]
-    det = create_face_detector("yunet")
+    det = create_face_detector(DEFAULT_FACE_DETECTOR)  # the scan default (YuNet)
     xs = np.zeros((len(items), len(F.ALL_NAMES)), np.float32)
     found = np.zeros(len(items), bool)
     for i, it in enumerate(items):
