@@ -36,7 +36,7 @@ class Selection:
     terms: str
     why: str
     generator: str = ""
-    group: str = "file"  # file | folder | regex:<pattern with one group>
+    group: str = "file"  # file | folder | fixed:<name> | regex:<pattern with one group>
     exclude: tuple[str, ...] = ()
 
 
@@ -92,6 +92,43 @@ SELECTIONS = [
               "the figures are grids of dataset images",
               generator="text-to-image (FLUX.1, SDXL, DALL-E 3; SFHQ-T2I)",
               exclude=("figures/model_distribution.jpg", "figures/prompt_lengths_distribution.jpg")),
+    # Presentation-attack detection (recipes/pad.tsv). LVTN_Detected's dataCollection.py saves webcam
+    # frames (640x480) with a YOLO label file whose class is "0 is fake, 1 is real": Dataset/Real and
+    # Dataset/New folder are class 1 (two people live in front of the webcam, one folder each, one
+    # session each), Dataset/Fake is class 0 (photos shown on a phone screen held up to the webcam).
+    # Dataset/All and Dataset/SplitData repeat the same frames (dropped by hash).
+    Selection("pad", "DangThanhLiem/LVTN_Detected", ("Dataset/Real/*.jpg",),
+              "real", "live-capture", "no licence file",
+              "dataCollection.py class 1 'real': a person live in front of the webcam (subject A, one session)",
+              group="fixed:LVTN_Detected/subject-A"),
+    Selection("pad", "DangThanhLiem/LVTN_Detected", ("Dataset/New folder/*.jpg",),
+              "real", "live-capture", "no licence file",
+              "label files say class 1 'real': a second person live in front of the webcam (subject B)",
+              group="fixed:LVTN_Detected/subject-B"),
+    Selection("pad", "DangThanhLiem/LVTN_Detected", ("Dataset/Fake/*.jpg",),
+              "fake", "screen-replay", "no licence file",
+              "label files say class 0 'fake': photos of other people shown on a phone held up to the webcam",
+              generator="presentation attack: phone screen replay",
+              group=r"regex:Dataset/Fake/(\d{9})"),  # 10-second windows of the capture clock
+    # Apfol/liveness-detection-opencv (the PyImageSearch liveness tutorial redone): gather_examples.py
+    # cut dataset/real from videos/real.mov (the author live) and dataset/fake from videos/fake.mp4 (a
+    # phone replaying a recording); videos/real2.webm and videos/fake2.webm are a second pair of the
+    # same kind (640x480, the author live, then a phone showing his recording).
+    Selection("pad", "Apfol/liveness-detection-opencv", ("dataset/real/*.png",),
+              "real", "live-capture", "no licence file",
+              "gather_examples.py usage: dataset/real is cut from videos/real.mov (the author live)",
+              group="fixed:Apfol/author"),
+    Selection("pad", "Apfol/liveness-detection-opencv", ("dataset/fake/*.png",),
+              "fake", "screen-replay", "no licence file",
+              "gather_examples.py usage: dataset/fake is cut from videos/fake.mp4 (a phone replaying a recording)",
+              generator="presentation attack: phone video replay", group="fixed:Apfol/replays"),
+    Selection("pad", "Apfol/liveness-detection-opencv", ("videos/real2.webm",),
+              "real", "live-capture", "no licence file",
+              "named real2: the author live in front of the webcam", group="fixed:Apfol/author"),
+    Selection("pad", "Apfol/liveness-detection-opencv", ("videos/fake2.webm",),
+              "fake", "screen-replay", "no licence file",
+              "named fake2: a phone held up to the webcam replaying the author's recording",
+              generator="presentation attack: phone video replay", group="fixed:Apfol/replays"),
 ]
 
 
@@ -110,6 +147,8 @@ def ls_tree(git_dir: Path, commit: str) -> list[tuple[str, int, str]]:
 def group_of(sel: Selection, path: str) -> str:
     if sel.group == "folder":
         return path.rsplit("/", 1)[0]
+    if sel.group.startswith("fixed:"):  # one named subject for every file of the selection
+        return sel.group[6:]
     if sel.group.startswith("regex:"):
         return re.search(sel.group[6:], path).group(1)
     return path
@@ -121,6 +160,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent))
     a = ap.parse_args()
     by_recipe: dict[str, list[RecipeRow]] = {}
+    seen: dict[str, set[str]] = {}  # sha256 per recipe: a file repeated under another path is taken once
     for sel in SELECTIONS:
         git_dir = Path(a.mirror_root) / sel.repo.replace("/", "+") / "repo"
         commit = subprocess.run(["git", f"--git-dir={git_dir}", "rev-parse", "HEAD"],
@@ -135,9 +175,14 @@ def main() -> None:
                     continue
             data = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "blob", blob],
                                   capture_output=True, check=True).stdout
+            sha = hashlib.sha256(data).hexdigest()
+            # pad only: the older recipes were written before this rule and stay byte-identical
+            if sel.recipe == "pad" and sha in seen.setdefault(sel.recipe, set()):
+                continue
+            seen.setdefault(sel.recipe, set()).add(sha)
             by_recipe.setdefault(sel.recipe, []).append(RecipeRow(
                 source_repo=sel.repo, commit=commit, path=path, blob=blob,
-                sha256=hashlib.sha256(data).hexdigest(), bytes=size, label=sel.label, kind=sel.kind,
+                sha256=sha, bytes=size, label=sel.label, kind=sel.kind,
                 group=group_of(sel, path), generator=sel.generator, terms=sel.terms))
     for name, rows in by_recipe.items():
         write_recipe(Path(a.out) / f"{name}.tsv", rows)

@@ -105,3 +105,11 @@ def test_a_video_probe_is_refused_with_a_typed_error(scanner, astronaut, tmp_pat
     report = verify_pair(str(path), astronaut, scanner=scanner)
     assert report.status == "error" and report.error_type == "unsupported_media"
     assert "still images" in report.error and report.probe_scan.media_type == "video"
+
+
+def test_the_probe_gets_its_liveness_scan(same):
+    """The report carries the probe's presentation-attack (liveness) scan beside its forgery scan."""
+    live = same.probe_liveness
+    assert live is not None and live.verdict in ("real", "fake")
+    assert live.faces[0].scores[0].detector == "liveness"
+    assert same.to_dict()["probe_liveness"]["verdict"] == live.verdict

@@ -54,6 +54,7 @@ def test_same_and_different_person(client, astronaut, astronaut_view, hopper):
     assert body["schema"] == "facetrust.verify/1" and body["decision"] == "same_person"
     assert body["probe"] == "probe.jpg" and body["reference"] == "ref.jpg"
     assert body["probe_scan"]["verdict"] in ("real", "fake") and body["probe_scan"]["path"] == "probe.jpg"
+    assert body["probe_liveness"]["verdict"] in ("real", "fake") and body["probe_liveness"]["path"] == "probe.jpg"
     different = _post(client, _jpeg(astronaut), _jpeg(hopper)).json()
     assert different["decision"] == "different_person" and different["same_person_probability"] < 0.5
 

@@ -11,6 +11,7 @@ import datetime as _dt
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -57,6 +58,7 @@ class VerifyReport:
     probe_face: VerifiedFace | None = None
     reference_face: VerifiedFace | None = None
     probe_scan: MediaResult | None = None
+    probe_liveness: MediaResult | None = None  # the probe scanned by the ``liveness`` PAD detector
     embedding_model: str = EMBEDDING_MODEL
     calibration: str = ""
     elapsed_s: float = 0.0
@@ -98,6 +100,16 @@ def _embed(source, scanner: Scanner, keep_chip: bool) -> EmbeddingOutcome:
     return load_embedder().embed(image, scanner.face_detector, scanner.quality_gate, keep_chip=keep_chip)
 
 
+@lru_cache(maxsize=2)
+def _liveness_scanner(options) -> Scanner:
+    """A scanner with the same face settings that runs the ``liveness`` detector at its threshold."""
+    from dataclasses import replace
+
+    from ..pipeline import Scanner
+
+    return Scanner(replace(options, detectors=("liveness",), detector_weights=None, threshold=None))
+
+
 def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration | None = None,
                 keep_chips: bool = False) -> VerifyReport:
     """Compare the most prominent plausible face of ``probe`` and ``reference`` (paths, bytes or RGB arrays).
@@ -109,6 +121,7 @@ def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration 
     report = VerifyReport(_name(probe), _name(reference), "ok", threshold=cal.threshold, calibration=cal.source,
                           created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     report.probe_scan = scanner.scan(probe)
+    report.probe_liveness = _liveness_scanner(scanner.options).scan(probe)
     outcomes = {}
     for role, source in (("probe", probe), ("reference", reference)):
         try:

@@ -2,7 +2,9 @@
 
 A recipe is a TSV with one row per file: which repository and commit it comes from, the git blob
 and the sha256 of its bytes, its label (``real`` / ``fake``), its kind (``camera-photo``,
-``group-photo``, ``video``, ``generated-diffusion``, ``generated-gan``), the subject or source group
+``group-photo``, ``video``, ``generated-diffusion``, ``generated-gan``; for presentation-attack
+detection ``live-capture``, a person live in front of the camera, and ``screen-replay``, a face shown
+on a screen held up to it), the subject or source group
 that keeps one person (or one clip) on one side of a split, the generator for fakes, and the terms
 the repository states. The media never enter this repository: ``facetrust corpus build`` extracts
 them from a git snapshot into a cache folder and checks every byte against the recipe.
@@ -15,7 +17,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 LABELS = ("real", "fake")
-KINDS = ("camera-photo", "group-photo", "video", "generated-diffusion", "generated-gan")
+KINDS = ("camera-photo", "group-photo", "video", "generated-diffusion", "generated-gan",
+         "live-capture", "screen-replay")  # the last two: presentation-attack detection (recipes/pad.tsv)
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,9 @@ def _verify(paths: dict[str, str], options: dict) -> dict:
     out = report.to_dict()
     for role in _ROLES:  # the client's names, never the server's storage layout
         out[role] = paths[f"{role}_name"]
-    if out["probe_scan"] is not None:
-        out["probe_scan"]["path"] = paths["probe_name"]
+    for scan in ("probe_scan", "probe_liveness"):
+        if out.get(scan) is not None:
+            out[scan]["path"] = paths["probe_name"]
     return out
 
 
