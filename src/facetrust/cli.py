@@ -56,13 +56,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=args.quiet) as progress:
         overall = progress.add_task("scanning", total=len(entries))
+        frames = progress.add_task("  frames", total=None, visible=False)  # the current video's
 
         def started(path: str) -> None:
             progress.update(overall, description=f"scanning {Path(path).name[:40]}")
+            progress.update(frames, completed=0, total=None, visible=False)
+
+        def frame_done(n_done: int, n_expected: int | None) -> None:  # facetrust.pipeline.ProgressFn
+            if n_done > 1 or (n_expected or 0) > 1:  # a video (an image is one frame: no second bar)
+                progress.update(frames, completed=n_done, total=n_expected, visible=True)
 
         results = []
         stems: dict[str, int] = {}  # --masks: one file name per input even when two share a stem
-        for result in api.iter_entries(entries, on_media_start=started, **opts):
+        for result in api.iter_entries(entries, on_media_start=started, progress=frame_done, **opts):
             if args.masks and result.faces:
                 from .report.masks import write_masks
 

@@ -29,7 +29,10 @@ from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, 
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[int, int | None], None]  # (frames done, frames expected or None)
+# The one per-frame progress callback of a scan: (frames analysed so far, frames the video will give or
+# None when its header does not say). Called after every analysed frame (an image: once, (1, None));
+# ``scan`` and ``batch`` draw it as a bar, the server stores it as frames_done/frames_total.
+ProgressFn = Callable[[int, int | None], None]
 
 
 def _detector_names() -> list[str]:
