@@ -13,7 +13,7 @@ then times, alternating for ``--rounds`` rounds, each in its own process:
 CPU seconds are the child's user+sys (``resource.getrusage(RUSAGE_CHILDREN)``); wall is
 ``time.perf_counter`` around the child. Prints the medians and the ratio (goal <= 1.0x CPU).
 
-    nice -n 10 .venv/bin/python benchmarks/scan_cpu.py [--rounds 3] [--n 100] [--json OUT]
+    nice -n 10 .venv/bin/python benchmarks/scan_cpu.py [--rounds 3] [--n 100] [--old-settings] [--json OUT]
 """
 
 from __future__ import annotations
@@ -144,6 +144,9 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--scan-arg", action="append", default=[], help="extra argument to facetrust scan")
+    ap.add_argument("--old-settings", action="store_true",
+                    help="also time the scan with the settings before issue 15 (ORT pools spinning, default "
+                         "threads, glibc's malloc thresholds), in the same alternating rounds")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="facetrust-scan-cpu-") as tmp:
         folder = Path(tmp) / "portraits"
@@ -155,11 +158,15 @@ def main() -> int:
                     "-q", *args.scan_arg]
         ref_cmd = [sys.executable, "-c", REFERENCE, str(folder), str(model)]
         runs: dict[str, list[tuple[float, float]]] = {"scan": [], "reference": []}
+        old_env = {**os.environ, "FACETRUST_ORT_SPIN": "1", "FACETRUST_MALLOC_TUNING": "0", "FACETRUST_THREADS": "0"}
+        if args.old_settings:
+            runs["scan_old"] = []
         faces = {}
         for r in range(args.rounds):
-            order = ("scan", "reference") if r % 2 == 0 else ("reference", "scan")  # alternate who goes first
+            order = list(runs) if r % 2 == 0 else list(runs)[::-1]  # alternate who goes first
             for name in order:
-                cpu, wall, stdout = timed_child(scan_cmd if name == "scan" else ref_cmd)
+                cpu, wall, stdout = timed_child(ref_cmd if name == "reference" else scan_cmd,
+                                                old_env if name == "scan_old" else None)
                 runs[name].append((cpu, wall))
                 if name == "reference":
                     faces["reference"] = json.loads(stdout.strip().splitlines()[-1])["faces"]
@@ -175,9 +182,15 @@ def main() -> int:
         "cpu_ratio": med["scan"][0] / med["reference"][0], "wall_ratio": med["scan"][1] / med["reference"][1],
         "runs": runs,
     }
+    if "scan_old" in med:
+        out.update(scan_old_cpu_s=med["scan_old"][0], scan_old_wall_s=med["scan_old"][1],
+                   old_cpu_ratio=med["scan_old"][0] / med["reference"][0])
     print(f"{args.n} portraits at 512 px ({source}); images with a face: scan {faces['scan']}, "
           f"reference {faces['reference']}")
     print(f"facetrust scan : {out['scan_cpu_s']:.2f} CPU-s, {out['scan_wall_s']:.2f} s wall (median of {args.rounds})")
+    if "scan_old" in med:
+        print(f"  old settings : {out['scan_old_cpu_s']:.2f} CPU-s, {out['scan_old_wall_s']:.2f} s wall "
+              f"-> {out['old_cpu_ratio']:.2f}x the reference's CPU")
     print(f"YuNet + Meso-4 : {out['reference_cpu_s']:.2f} CPU-s, {out['reference_wall_s']:.2f} s wall")
     print(f"ratio scan / reference: CPU {out['cpu_ratio']:.2f}x (goal <= 1.0x), wall {out['wall_ratio']:.2f}x; "
           f"load average {' '.join(f'{x:.2f}' for x in out['load_average'])}")

@@ -154,17 +154,20 @@ def main() -> int:
     ap.add_argument("--wild-dev", action="store_true",
                     help="also scan ../shared/data/wild-dev's videos with the defaults and the --option set "
                          "(face recall, video AUC before/after)")
+    ap.add_argument("--keep", metavar="DIR", help="make the videos in DIR (outside the repo) and re-use them")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     tuned = {k: json.loads(v) for k, v in (o.split("=", 1) for o in args.option)}
     figures: dict = {"frames": args.frames, "tuned_options": tuned, "videos": {}}
     with tempfile.TemporaryDirectory(prefix="facetrust-video-scan-") as tmp:
-        videos = {s: Path(tmp) / f"v{s}.mp4" for s in args.seconds}
-        short_v = Path(tmp) / "short.mp4"
+        where = Path(args.keep) if args.keep else Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
+        videos = {s: where / f"v{s}.mp4" for s in args.seconds}
+        short_v = where / f"v{args.short_seconds}.mp4"
         t0 = time.perf_counter()
-        for s, path in videos.items():
-            make_video(path, s)
-        make_video(short_v, args.short_seconds)
+        for path, s in [*((p, s) for s, p in videos.items()), (short_v, args.short_seconds)]:
+            if not path.exists():  # --keep: made once, re-used by later runs
+                make_video(path, s)
         print(f"generated 1080p30 videos ({', '.join(f'{s}s' for s in videos)}, {args.short_seconds}s) "
               f"in {time.perf_counter() - t0:.0f}s", flush=True)
         for s, path in videos.items():
