@@ -29,7 +29,10 @@ from .report.schema import DetectorScore, FaceResult, FrameResult, MediaResult, 
 
 log = logging.getLogger(__name__)
 
-ProgressFn = Callable[[int, int | None], None]  # (frames done, frames expected or None)
+# The one per-frame progress callback of a scan: (frames analysed so far, frames the video will give or
+# None when its header does not say). Called after every analysed frame (an image: once, (1, None));
+# ``scan`` and ``batch`` draw it as a bar, the server stores it as frames_done/frames_total.
+ProgressFn = Callable[[int, int | None], None]
 
 
 def _detector_names() -> list[str]:
@@ -87,6 +90,9 @@ class ScanOptions:
     min_face_score: float = option(0.5, "ignore faces the face detector is less sure of", "float",
                                    minimum=0.0, maximum=1.0)
     max_faces: int = option(16, "faces scored per frame, largest first", "int", minimum=1)
+    video_detect_side: int | None = option(
+        None, "video: find faces on frames downscaled to this longest side (px), cheaper; not given: the "
+        "face detector's own working size (yunet: 960)", "int", minimum=64, metavar="PX", request=True)
     min_track_frames: int = option(2, "video: a track decides only when seen in this many sampled frames "
                                    "(fewer everywhere: the longest tracks)", "int", minimum=1)
     # The face-quality gate (facetrust.fusion.quality): a face below any minimum is reported but
@@ -205,6 +211,9 @@ class Scanner:
     """Loads the face detector and forensic detectors once; scans media one by one."""
 
     def __init__(self, options: ScanOptions | None = None, **kwargs) -> None:
+        from .runtime import tune_allocator
+
+        tune_allocator()  # fewer page faults per frame (facetrust.runtime says why)
         self.options = options or ScanOptions.given(**kwargs)
         o = self.options
         self.face_detector = create_face_detector(
@@ -224,19 +233,24 @@ class Scanner:
                                         o.quality_min_sharpness)
 
     # -- one frame -------------------------------------------------------------------------
-    def detect_faces(self, image: np.ndarray) -> list[DetectedFace]:
-        """The faces this scanner scores in one RGB frame (largest first, at most max_faces)."""
-        return self.face_detector.detect(image)[: self.options.max_faces]
+    def _find_faces(self, image: np.ndarray, video: bool) -> list[DetectedFace]:
+        side = self.options.video_detect_side if video else None
+        return self.face_detector.detect(image, max_side=side) if side else self.face_detector.detect(image)
+
+    def detect_faces(self, image: np.ndarray, *, video: bool = False) -> list[DetectedFace]:
+        """The faces this scanner scores in one RGB frame (largest first, at most max_faces);
+        ``video``: a video frame (found at ``video_detect_side`` when that is set)."""
+        return self._find_faces(image, video)[: self.options.max_faces]
 
     def analyse_frame(
         self, image: np.ndarray, faces: list[DetectedFace] | None = None, *, frame_index: int = 0,
-        time_s: float | None = None,
+        time_s: float | None = None, video: bool = False,
     ) -> FrameAnalysis:
         """Find (unless ``faces`` is given, e.g. from ``facetrust.eval``'s cache), align and score
-        the faces of one RGB frame."""
+        the faces of one RGB frame (``video``: see :meth:`detect_faces`)."""
         n_found = None
         if faces is None:
-            found = self.face_detector.detect(image)
+            found = self._find_faces(image, video)
             faces, n_found = found[: self.options.max_faces], len(found)
         else:
             faces = list(faces)
@@ -404,7 +418,7 @@ class Scanner:
         for frame in frames:
             if media.deadline is not None:
                 media.deadline.check(f"after {n_done} analysed frames")
-            analysis = self.analyse_frame(frame.image, frame_index=frame.index, time_s=frame.time_s)
+            analysis = self.analyse_frame(frame.image, frame_index=frame.index, time_s=frame.time_s, video=video)
             if tracker:
                 for fr, tid in zip(analysis.results, tracker.update(analysis.faces)):
                     fr.track_id = tid

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from facetrust.faces import DetectedFace, FaceTracker, create_face_detector
 
@@ -50,3 +51,35 @@ def test_tracks_a_real_moving_face(astronaut):
         assert len(faces) == 1
         canvas_ids.append(tracker.update(faces)[0])
     assert len(set(canvas_ids)) == 1
+
+
+def test_the_assignment_keeps_the_matches_scipy_would():
+    """The tracker's own Hungarian solver (no scipy.optimize import in a scan) keeps exactly the pairs
+    linear_sum_assignment keeps: the same optimum, gated pairs (1e6) aside."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    from facetrust.faces.track import min_cost_assignment
+
+    rng = np.random.default_rng(1)
+    for _ in range(3000):
+        n, m = rng.integers(0, 9, 2)
+        cost = rng.random((n, m)) * 3
+        cost[rng.random((n, m)) < rng.random()] = 1e6
+        r1, c1 = linear_sum_assignment(cost)
+        r2, c2 = min_cost_assignment(cost)
+        assert len(r2) == len(set(r2)) == len(set(c2)) == min(n, m)
+        assert cost[r2, c2].sum() == pytest.approx(cost[r1, c1].sum())
+        assert {(a, b) for a, b in zip(r1, c1) if cost[a, b] < 1e6} == \
+            {(a, b) for a, b in zip(r2, c2) if cost[a, b] < 1e6}
+
+
+def test_a_scan_does_not_import_scipy_optimize(demo_media):
+    import subprocess
+    import sys
+
+    code = ("import sys, facetrust; r = facetrust.scan(sys.argv[1], frames=4); "
+            "assert len(r.frames) == 4; print('scipy.optimize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(demo_media["hopper_half_forged.mp4"])],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"

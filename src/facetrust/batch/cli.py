@@ -99,7 +99,17 @@ def _run_with_progress(job, entries, console, *, quiet: bool) -> dict:
                   TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(), console=console,
                   transient=True, disable=quiet) as progress:
         task = progress.add_task(f"batch {job.shard}", total=len(entries))
-        return job.run(entries, on_advance=lambda outcome: progress.advance(task))
+        frames = progress.add_task("  frames", total=None, visible=False)  # the current video's (1 worker)
+
+        def advanced(outcome) -> None:
+            progress.advance(task)
+            progress.update(frames, completed=0, total=None, visible=False)
+
+        def frame_done(n_done: int, n_expected: int | None) -> None:  # facetrust.pipeline.ProgressFn
+            if n_done > 1 or (n_expected or 0) > 1:  # a video, not a one-frame image
+                progress.update(frames, completed=n_done, total=n_expected, visible=True)
+
+        return job.run(entries, on_advance=advanced, on_frames=frame_done)
 
 
 def _print_summary(summary: dict) -> None:

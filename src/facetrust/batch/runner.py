@@ -76,7 +76,7 @@ class _Lookup:
                                                 (sha256,)).fetchone() is not None
 
 
-def examine(entry: SourceEntry, lookup, scan_options: dict[str, Any]) -> Outcome:
+def examine(entry: SourceEntry, lookup, scan_options: dict[str, Any], progress=None) -> Outcome:
     """One input: skipped when the ledger has it, flagged when its bytes were scanned, else scanned."""
     from .. import api
 
@@ -86,7 +86,7 @@ def examine(entry: SourceEntry, lookup, scan_options: dict[str, Any]) -> Outcome
         return Outcome(path, sha, "already_done")
     if lookup.has_content(sha):
         return Outcome(path, sha, "duplicate")
-    result = api.scan_entry(api.get_scanner(**scan_options), entry)
+    result = api.scan_entry(api.get_scanner(**scan_options), entry, progress=progress)
     row = result_row(result)
     row["sha256"], row["duplicate_of"] = sha or None, None
     return Outcome(path, sha, "scanned", row)
@@ -165,12 +165,16 @@ class BatchJob:
         self.settings = ScanOptions.given(**self.scan_options).as_dict()  # checks them
         self.shard = shard
         self.workers = max(1, int(workers))
+        self.on_frames = None  # set by run()
         self.parquet = pyarrow_available() if parquet is None else parquet
         if self.parquet and not pyarrow_available():
             raise ValueError("Parquet output needs pyarrow: pip install pyarrow")
 
-    def run(self, entries: list[SourceEntry], *, on_advance: Callable[[Outcome], None] | None = None) -> dict:
-        """Scan what the ledger lacks among ``entries`` (already this shard's); returns the summary."""
+    def run(self, entries: list[SourceEntry], *, on_advance: Callable[[Outcome], None] | None = None,
+            on_frames=None) -> dict:
+        """Scan what the ledger lacks among ``entries`` (already this shard's); returns the summary.
+        ``on_frames``: a :data:`facetrust.pipeline.ProgressFn` called per analysed frame (one worker only)."""
+        self.on_frames = on_frames
         self.out.mkdir(parents=True, exist_ok=True)
         lock = open(self.out / ".lock", "w")
         try:
@@ -226,7 +230,7 @@ class BatchJob:
     def _outcomes(self, entries: list[SourceEntry], ledger: Ledger) -> Iterator[Outcome]:
         if self.workers == 1:
             for entry in entries:
-                yield examine(entry, ledger, self.scan_options)
+                yield examine(entry, ledger, self.scan_options, self.on_frames)
             return
         import multiprocessing
 

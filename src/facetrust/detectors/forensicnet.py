@@ -63,6 +63,11 @@ def _session(model_bytes: bytes, threads: int):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    if os.environ.get("FACETRUST_ORT_SPIN", "0") != "1":
+        # Idle pool threads otherwise spin waiting for the next run: on a 2-core machine that cost
+        # ~3 CPU-s per 100 stills, stealing the core YuNet runs on (benchmarks/scan_cpu.py).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(model_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own exception types for opset/IR mismatches

@@ -47,7 +47,7 @@ ProgressFn = Callable[[int, int, str], None]  # (done, total, what)
 EVAL_SCAN_OPTIONS = (
     "frames", "every", "fps", "face_detector", "min_face_size", "min_face_score", "max_faces", "threshold",
     "aggregation", "min_track_frames", "quality_min_confidence", "quality_min_size", "quality_min_landmarks",
-    "quality_min_sharpness",
+    "quality_min_sharpness", "video_detect_side",
 )
 
 
@@ -162,6 +162,8 @@ class Engine:
         self.scorers = self.names + ([_fused_name(self.names)] if len(self.names) > 1 else [])
         self.sampler = self.scanner.options.sampler()
         self.face_detector_desc = describe_face_detector(self.scanner.face_detector)
+        if s.video_detect_side is not None:  # other faces in video frames: a cache key of their own
+            self.face_detector_desc += f"+video_side={s.video_detect_side}"
         self.cache = cache
         self.needs_frame = any(d.info.needs_frame for d in self.detectors)
         specs = []
@@ -353,7 +355,7 @@ class Engine:
             cached = entry.frame(frame.index) if entry is not None else None
             if cached is None:
                 t = time.perf_counter()
-                faces = self.scanner.detect_faces(image)
+                faces = self.scanner.detect_faces(image, video=kind in ("video", "frames"))
                 self.timing["face_detect_s"] += time.perf_counter() - t
                 self.counters["face_detect_calls"] += 1
                 stale = True

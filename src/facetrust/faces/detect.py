@@ -75,13 +75,21 @@ class FaceDetectorBackend(ABC):
     def _detect(self, image: np.ndarray) -> list[DetectedFace]:
         """All faces in an RGB uint8 image, any size."""
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """Every face with score >= min_score and size >= min_face_size, largest first."""
-        faces = [
-            f
-            for f in self._detect(image)
-            if f.score >= self.min_score and f.size >= self.min_face_size
-        ]
+    def detect(self, image: np.ndarray, *, max_side: int | None = None) -> list[DetectedFace]:
+        """Every face with score >= min_score and size >= min_face_size, largest first.
+
+        ``max_side``: find the faces on a copy downscaled to this longest side (a working size, cheaper)
+        and report them in ``image``'s coordinates; the size filter applies at full resolution.
+        """
+        h, w = image.shape[:2]
+        scale = 1.0 if not max_side else min(1.0, max_side / max(h, w))
+        if scale < 1.0:  # the same size rounding as YuNet's own cap, so max_side=960 changes nothing
+            small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                               interpolation=cv2.INTER_AREA)
+            found = [f.scaled(1.0 / scale) for f in self._detect(small)]
+        else:
+            found = self._detect(image)
+        faces = [f for f in found if f.score >= self.min_score and f.size >= self.min_face_size]
         return sorted(faces, key=lambda f: -f.width * f.height)
 
 

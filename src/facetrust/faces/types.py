@@ -33,6 +33,13 @@ class DetectedFace:
     def height(self) -> float:
         return float(self.box[3] - self.box[1])
 
+    def scaled(self, factor: float) -> "DetectedFace":
+        """The same face with its coordinates multiplied by ``factor`` (found on a resized image)."""
+        extra = None if self.landmarks_extra is None else np.asarray(self.landmarks_extra) * factor
+        return DetectedFace(box=np.asarray(self.box, dtype=np.float64) * factor, score=self.score,
+                            landmarks5=np.asarray(self.landmarks5, dtype=np.float64) * factor,
+                            landmarks_extra=extra, backend=self.backend)
+
     @property
     def size(self) -> float:
         """Face size used for the minimum-size filter: the shorter box side."""
