@@ -120,3 +120,44 @@ def test_kill_9_of_a_ray_run_then_resume(tmp_path):
     with sqlite3.connect(out / "ledger.sqlite") as db:
         by_run = dict(db.execute("SELECT run, COUNT(*) FROM files GROUP BY run").fetchall())
     assert by_run == {1: n_before, 2: 20 - n_before}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_joins_a_cluster_started_with_ray_start(tmp_path):
+    """``ray start --head`` (a one-machine cluster), then ``--ray-address``: the actors run on it."""
+    folder = tmp_path / "in"
+    make_images(folder, 6, seed=13)
+    port = _free_port()
+    # Token authentication off on both sides: with Ray 2.60's default token auth, a driver joining the
+    # head started here was refused ("Authentication token is missing or incorrect").
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    ray_cli = Path(sys.executable).with_name("ray")
+    log = tmp_path / "head.log"
+    with open(log, "wb") as fh:
+        head = subprocess.Popen([str(ray_cli), "start", "--head", "--port", str(port), "--num-cpus", "2",
+                                 "--include-dashboard=false", "--disable-usage-stats", "--block"],
+                                env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while b"Ray runtime started" not in log.read_bytes():
+            assert head.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.5)
+        done = subprocess.run([sys.executable, "-m", "facetrust", "batch", str(folder), "--out", str(tmp_path / "out"),
+                               "--engine", "ray", "--workers", "2", "--ray-address", f"127.0.0.1:{port}", "-q",
+                               "--json"], env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait()
+    assert done.returncode in (0, 1, 3), done.stderr[-3000:]
+    assert json.loads(done.stdout)["this_run"]["engine"] == "ray"
+    run_batch(walk_sources([folder]), tmp_path / "local")
+    assert _rows(tmp_path / "out") == _rows(tmp_path / "local")
