@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..io import SourceEntry
 from .engine import EngineSettings, EngineUnavailable
-from .runner import Outcome, precheck, prepare_worker, scan_outcome
 
 IN_FLIGHT_PER_ACTOR = 2  # one scanning, one queued: no actor waits for the driver between files
 
@@ -40,14 +39,16 @@ def require_ray() -> None:
 
 
 class ScanActor:
-    """One Ray worker: loads the models once, then scans the inputs it is sent."""
+    """One Ray worker: loads the models once, then scans the inputs it is sent. ``prepare`` and
+    ``scan`` are :func:`facetrust.batch.runner.prepare_worker` and ``scan_outcome`` (given, not
+    imported: the runner imports this module; Ray sends module functions by name)."""
 
-    def __init__(self, scan_options: dict[str, Any]) -> None:
-        prepare_worker(scan_options)
-        self.scan_options = scan_options
+    def __init__(self, scan_options: dict[str, Any], prepare: Callable, scan: Callable) -> None:
+        prepare(scan_options)
+        self.scan_options, self._scan = scan_options, scan
 
-    def scan(self, entry: SourceEntry, sha: str) -> Outcome:
-        return scan_outcome(entry, sha, self.scan_options)
+    def scan(self, entry: SourceEntry, sha: str):
+        return self._scan(entry, sha, self.scan_options)
 
 
 def connect(settings: EngineSettings) -> bool:
@@ -63,27 +64,29 @@ def connect(settings: EngineSettings) -> bool:
             ray.init(address=address, **common)
         else:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline: nothing is reported
-            ray.init(num_cpus=settings.workers, include_dashboard=False, **common)
+            # "local": a new Ray even if `ray start` left a cluster recorded on this machine
+            ray.init(address="local", num_cpus=settings.workers, include_dashboard=False, **common)
     except Exception as exc:  # Ray raises ConnectionError, TimeoutError or a bare Exception
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise EngineUnavailable(f"--engine ray: could not start {where}: {exc}") from exc
     return True
 
 
-def ray_outcomes(entries: list[SourceEntry], ledger, scan_options: dict[str, Any],
-                 settings: EngineSettings) -> Iterator[Outcome]:
-    """The outcome of every input, in the order they finish (as ``--workers`` locally)."""
+def ray_outcomes(entries: list[SourceEntry], ledger, scan_options: dict[str, Any], settings: EngineSettings,
+                 *, precheck: Callable, prepare: Callable, scan: Callable) -> Iterator:
+    """The outcome of every input, in the order they finish (as ``--workers`` locally); ``precheck``
+    runs in the driver against its ledger, ``prepare`` and ``scan`` in the actors (see :class:`ScanActor`)."""
     import ray
 
     started = connect(settings)
     actors: list = []
     try:
         remote_actor = ray.remote(num_cpus=1)(ScanActor)
-        actors = [remote_actor.remote(scan_options) for _ in range(settings.workers)]
+        actors = [remote_actor.remote(scan_options, prepare, scan) for _ in range(settings.workers)]
         load = {i: 0 for i in range(len(actors))}  # calls in flight per actor
         pending: dict = {}  # object ref -> actor index
 
-        def finished(block: bool) -> Iterator[Outcome]:
+        def finished(block: bool) -> Iterator:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=None if block else 0)
             for ref in ready:
                 load[pending.pop(ref)] -= 1

@@ -251,7 +251,8 @@ class BatchJob:
         if self.engine.engine == "ray":
             from .ray_engine import ray_outcomes
 
-            yield from ray_outcomes(entries, ledger, self.scan_options, self.engine)
+            yield from ray_outcomes(entries, ledger, self.scan_options, self.engine, precheck=precheck,
+                                    prepare=prepare_worker, scan=scan_outcome)
             return
         if self.workers == 1:
             for entry in entries:
