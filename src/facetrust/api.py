@@ -48,6 +48,7 @@ def scan(source: Source, *, progress: ProgressFn | None = None, **options) -> Me
 def iter_scan(
     paths: Iterable[str | os.PathLike],
     *,
+    from_lists: Sequence[str | os.PathLike] = (),
     recursive: bool = True,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -55,14 +56,16 @@ def iter_scan(
     progress: ProgressFn | None = None,
     **options,
 ) -> Iterator[MediaResult]:
-    """Scan files and folders one media at a time (a failure never stops the batch).
+    """Scan files, folders and globs (and the paths of ``from_lists`` files) one media at a time (a
+    failure never stops the batch), walked as ``facetrust batch`` walks them
+    (:func:`facetrust.io.inputs.collect_entries`).
 
     Every file under a folder gives a result: files that are not media are ``not_applicable`` with
     the reason (see :func:`facetrust.io.walk_sources`).
     """
-    from .io import walk_sources
+    from .io.inputs import collect_entries
 
-    entries = walk_sources(paths, recursive=recursive, include=include, exclude=exclude)
+    entries = collect_entries(list(paths), from_lists, recursive=recursive, include=include, exclude=exclude)
     yield from iter_entries(entries, on_media_start=on_media_start, progress=progress, **options)
 
 
@@ -114,6 +117,7 @@ def make_report(results: list[MediaResult], **options) -> ScanReport:
 def scan_paths(
     paths: Iterable[str | os.PathLike],
     *,
+    from_lists: Sequence[str | os.PathLike] = (),
     recursive: bool = True,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
@@ -121,8 +125,8 @@ def scan_paths(
     progress: ProgressFn | None = None,
     **options,
 ) -> ScanReport:
-    """Scan files and folders and return the whole report (same keywords as :func:`iter_scan`)."""
-    results = iter_scan(paths, recursive=recursive, include=include, exclude=exclude,
+    """Scan files, folders and globs and return the whole report (same keywords as :func:`iter_scan`)."""
+    results = iter_scan(paths, from_lists=from_lists, recursive=recursive, include=include, exclude=exclude,
                         on_media_start=on_media_start, progress=progress, **options)
     return make_report(list(results), **options)
 

@@ -36,15 +36,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import api
-    from .io import walk_sources
+    from .io.inputs import collect_entries
     from .report import write_csv, write_html, write_json
 
     console = Console(stderr=True, quiet=args.quiet)
     if args.heatmaps and not args.json:
         console.print("[red]error:[/red] --heatmaps adds each face's heatmap to the JSON report: give --json too")
         return EXIT_USAGE
-    entries = walk_sources(args.paths, recursive=not args.no_recursive, include=args.include or (),
-                           exclude=args.exclude or ())
+    # the walker of batch, the API and the server: globs expand here too
+    entries = collect_entries(args.paths, recursive=not args.no_recursive, include=args.include or (),
+                              exclude=args.exclude or ())
     if not entries:
         console.print("[red]no input found[/red]")
         return EXIT_NO_INPUT

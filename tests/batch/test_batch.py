@@ -200,3 +200,40 @@ def test_two_workers_give_the_rows_of_one(images, tmp_path):
     assert comparable(tmp_path / "two") == comparable(tmp_path / "one")
     assert two["verdicts"] == one["verdicts"] and two["rows"] == one["rows"] == len(images) + 1
     assert two["duplicates"] == 1
+
+
+def test_engine_ray_without_ray_is_a_usage_error(images, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("facetrust.batch.ray_engine.ray_available", lambda: False)
+    assert main(["batch", str(images[0]), "--out", str(tmp_path / "o"), "--engine", "ray", "-q"]) == 2
+    assert "pip install 'facetrust[ray]'" in capsys.readouterr().err
+    assert main(["batch", str(images[0]), "--out", str(tmp_path / "o"), "--workers", "0", "-q"]) == 2
+
+
+def test_the_ray_address_is_the_flag_then_the_environment(monkeypatch):
+    from facetrust.batch.engine import EngineSettings
+
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert EngineSettings(engine="ray").cluster_address() == "10.0.0.1:6379"
+    assert EngineSettings(engine="ray", ray_address="10.0.0.2:6379").cluster_address() == "10.0.0.2:6379"
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert EngineSettings(engine="ray").cluster_address() is None  # a local Ray is started
+
+
+def test_scan_paths_walks_globs_and_lists_as_batch_does(images, tmp_path):
+    from facetrust import api
+
+    folder = images[0].parent
+    listing = tmp_path / "paths.txt"
+    listing.write_text(f"# two by name\n{images[0]}\n{images[1]}\n")
+    pattern = f"{folder}/img_00[345].png"
+    report = api.scan_paths([pattern], from_lists=[str(listing)])
+    walked = [str(e.path) for e in collect_entries([pattern], [str(listing)])]
+    assert [r.path for r in report.results] == walked
+    assert walked == [str(images[i]) for i in (3, 4, 5, 0, 1)]
+    # and batch's rows are those of the same inputs
+    out = tmp_path / "out"
+    main(["batch", pattern, "--from-list", str(listing), "--out", str(out), "-q"])
+    assert sorted(_paths(out)) == sorted(walked)
+    assert main(["scan", pattern, "-q", "--json", str(tmp_path / "scan.json")]) in (0, 1)
+    assert sorted(r["path"] for r in json.loads((tmp_path / "scan.json").read_text())["results"]) == sorted(
+        str(images[i]) for i in (3, 4, 5))

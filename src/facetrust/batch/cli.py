@@ -17,6 +17,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``batch`` sub-command."""
     from ..options import add_arguments
     from ..pipeline import ScanOptions
+    from .engine import EngineSettings
 
     p = subparsers.add_parser(
         "batch",
@@ -31,7 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="a file of paths or globs, one per line (# comments); repeatable")
     p.add_argument("--shard", default="0/1", metavar="I/N", help="scan only shard I of N (0 <= I < N), "
                    "split by path hash; give each shard its own --out")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="scanning processes (default: 1)")
+    add_arguments(p, EngineSettings)
     p.add_argument("--no-parquet", action="store_true", help="write results.jsonl only")
     add_arguments(p, ScanOptions)
     p.add_argument("--include", action="append", metavar="GLOB",
@@ -49,16 +50,15 @@ def run(args: argparse.Namespace) -> int:
 
     from ..options import from_args
     from ..pipeline import ScanOptions
+    from .engine import EngineSettings, EngineUnavailable
     from .inputs import Shard, collect_entries
     from .runner import BatchJob, OutputLocked
 
     console = Console(stderr=True, quiet=args.quiet)
     try:
         shard = Shard.parse(args.shard)
-        if args.workers < 1:
-            raise ValueError("--workers must be >= 1")
-        job = BatchJob(args.out, from_args(args, ScanOptions), shard=shard, workers=args.workers,
-                       parquet=False if args.no_parquet else None)
+        job = BatchJob(args.out, from_args(args, ScanOptions), shard=shard,
+                       parquet=False if args.no_parquet else None, **from_args(args, EngineSettings))
         entries = collect_entries(args.inputs, args.from_list, recursive=not args.no_recursive,
                                   include=args.include or (), exclude=args.exclude or ())
     except (ValueError, TypeError, KeyError, OSError) as exc:
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     mine = shard.select(entries)
     try:
         summary = _run_with_progress(job, mine, console, quiet=args.quiet)
-    except (ValueError, OutputLocked) as exc:
+    except (ValueError, OutputLocked, EngineUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.json:

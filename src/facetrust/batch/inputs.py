@@ -1,63 +1,21 @@
 """What a batch scans: INPUTS and ``--from-list`` lines (paths, folders or globs), then ``--shard``.
 
-Globs are expanded here and everything goes through :func:`facetrust.io.walk_sources`, the walker of
-``facetrust scan``: folders expand the same way and every file met gets a row. A glob that matches
-nothing is kept as given, so it is reported (an error row ``not found``) instead of vanishing.
+The inputs are walked by :func:`facetrust.io.inputs.collect_entries`, the one walker of every front
+door (``scan``, ``batch``, the API's ``scan_paths``, the server's path scans); this module adds the shard.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable
 
-from ..io import SourceEntry, walk_sources
+from ..io import SourceEntry
+from ..io.inputs import collect_entries, expand_globs, read_list
 
-
-def read_list(path: str | os.PathLike) -> list[str]:
-    """The paths of a list file: one per line, blank lines and ``#`` comments ignored (paths are
-    taken as if given on the command line, relative to the current folder)."""
-    out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\r\n")
-            if line.strip() and not line.lstrip().startswith("#"):
-                out.append(line.strip())
-    return out
-
-
-def _has_magic(text: str) -> bool:
-    return glob.has_magic(text)
-
-
-def expand_globs(inputs: Iterable[str]) -> Iterator[str]:
-    """Each input, or the sorted paths its glob matches (``**`` descends); an existing path whose
-    name holds ``*``, ``?`` or ``[`` is taken literally."""
-    for raw in inputs:
-        if _has_magic(raw) and not os.path.lexists(raw):
-            matches = sorted(glob.glob(raw, recursive=True))
-            if matches:
-                yield from matches
-                continue
-        yield raw
-
-
-def collect_entries(
-    inputs: Sequence[str],
-    from_lists: Sequence[str] = (),
-    *,
-    recursive: bool = True,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-) -> list[SourceEntry]:
-    """Every input of the job, in order, each once (the walker drops repeats)."""
-    raw = list(inputs)
-    for lst in from_lists:
-        raw.extend(read_list(lst))
-    return walk_sources(expand_globs(raw), recursive=recursive, include=include, exclude=exclude)
+__all__ = ["Shard", "collect_entries", "expand_globs", "read_list"]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal
 
 from ..io import SourceEntry
 from ..io.sources import file_sha256
+from .engine import EngineSettings
 from .inputs import Shard
 from .ledger import Ledger, open_readonly
 from .writer import JSONL_NAME, JsonlWriter, ParquetMirror, ledger_row, pyarrow_available, reconcile
@@ -76,27 +77,40 @@ class _Lookup:
                                                 (sha256,)).fetchone() is not None
 
 
-def examine(entry: SourceEntry, lookup, scan_options: dict[str, Any], progress=None) -> Outcome:
-    """One input: skipped when the ledger has it, flagged when its bytes were scanned, else scanned."""
-    from .. import api
-
+def precheck(entry: SourceEntry, lookup) -> tuple[Outcome | None, str]:
+    """Before scanning: the input's sha256, and its outcome when the ledger already answers it
+    (done in an earlier run, or the same bytes as a recorded row); None when it is to be scanned."""
     path = str(entry.path)
     sha = content_sha256(entry.path)
     if lookup.is_done(path, sha):
-        return Outcome(path, sha, "already_done")
+        return Outcome(path, sha, "already_done"), sha
     if lookup.has_content(sha):
-        return Outcome(path, sha, "duplicate")
+        return Outcome(path, sha, "duplicate"), sha
+    return None, sha
+
+
+def scan_outcome(entry: SourceEntry, sha: str, scan_options: dict[str, Any], progress=None) -> Outcome:
+    """Scan one input (whose ledger check said so) into its row."""
+    from .. import api
+
     result = api.scan_entry(api.get_scanner(**scan_options), entry, progress=progress)
     row = result_row(result)
     row["sha256"], row["duplicate_of"] = sha or None, None
-    return Outcome(path, sha, "scanned", row)
+    return Outcome(str(entry.path), sha, "scanned", row)
+
+
+def examine(entry: SourceEntry, lookup, scan_options: dict[str, Any], progress=None) -> Outcome:
+    """One input: skipped when the ledger has it, flagged when its bytes were scanned, else scanned."""
+    known, sha = precheck(entry, lookup)
+    return known if known is not None else scan_outcome(entry, sha, scan_options, progress)
 
 
 # -- worker processes ------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(folder: str, scan_options: dict[str, Any]) -> None:
+def prepare_worker(scan_options: dict[str, Any]) -> None:
+    """Set up a process that scans beside others (a local worker, a Ray actor) and load the models once."""
     # One thread per worker: the processes are the parallelism (ORT and OpenCV would each take every core).
     os.environ.setdefault("FACETRUST_THREADS", "1")
     import cv2
@@ -104,7 +118,11 @@ def _init_worker(folder: str, scan_options: dict[str, Any]) -> None:
     cv2.setNumThreads(1)
     from .. import api
 
-    api.get_scanner(**scan_options)  # load the models once per worker
+    api.get_scanner(**scan_options)
+
+
+def _init_worker(folder: str, scan_options: dict[str, Any]) -> None:
+    prepare_worker(scan_options)
     _WORKER.update(lookup=_Lookup(Path(folder)), options=scan_options)
 
 
@@ -156,7 +174,8 @@ class BatchJob:
     """One run of a batch job into ``out`` (create it, or resume it)."""
 
     def __init__(self, out: str | Path, scan_options: dict[str, Any], *, shard: Shard = Shard(),
-                 workers: int = 1, parquet: bool | None = None) -> None:
+                 workers: int = 1, parquet: bool | None = None, engine: str = "local",
+                 ray_address: str | None = None) -> None:
         from ..pipeline import ScanOptions
 
         self.out = Path(out)
@@ -164,7 +183,12 @@ class BatchJob:
         self.scan_options = {**scan_options, "previews": False}
         self.settings = ScanOptions.given(**self.scan_options).as_dict()  # checks them
         self.shard = shard
-        self.workers = max(1, int(workers))
+        self.engine = EngineSettings(engine=engine, workers=workers, ray_address=ray_address)
+        self.workers = self.engine.workers
+        if self.engine.engine == "ray":
+            from .ray_engine import require_ray
+
+            require_ray()
         self.on_frames = None  # set by run()
         self.parquet = pyarrow_available() if parquet is None else parquet
         if self.parquet and not pyarrow_available():
@@ -228,6 +252,12 @@ class BatchJob:
         return self.summary(ledger, stats, len(entries))
 
     def _outcomes(self, entries: list[SourceEntry], ledger: Ledger) -> Iterator[Outcome]:
+        if self.engine.engine == "ray":
+            from .ray_engine import ray_outcomes
+
+            yield from ray_outcomes(entries, ledger, self.scan_options, self.engine, precheck=precheck,
+                                    prepare=prepare_worker, scan=scan_outcome)
+            return
         if self.workers == 1:
             for entry in entries:
                 yield examine(entry, ledger, self.scan_options, self.on_frames)
@@ -287,6 +317,7 @@ class BatchJob:
                 "files_per_s": round(stats.files_per_s, 3),
                 "steady_files_per_s": None if stats.steady_files_per_s is None else round(stats.steady_files_per_s, 3),
                 "workers": self.workers,
+                "engine": self.engine.engine,
             },
             "outputs": {"jsonl": JSONL_NAME, "parquet": "parquet/" if self.parquet else None},
         }
@@ -297,7 +328,8 @@ class BatchJob:
 
 
 def run_batch(entries: Iterable[SourceEntry], out: str | Path, *, shard: Shard = Shard(), workers: int = 1,
+              engine: str = "local", ray_address: str | None = None,
               on_advance: Callable[[Outcome], None] | None = None, **scan_options) -> dict:
     """The Python form of ``facetrust batch``: scan this shard of ``entries`` into ``out``."""
-    job = BatchJob(out, scan_options, shard=shard, workers=workers)
+    job = BatchJob(out, scan_options, shard=shard, workers=workers, engine=engine, ray_address=ray_address)
     return job.run(shard.select(entries), on_advance=on_advance)

@@ -167,6 +167,36 @@ def resolve_path(raw: Any, config: ServerConfig, media) -> Intake:
     return Intake(kind, "path", str(real), str(stored.path), stored.sha256, stored.size)
 
 
+def expand_path_scan(raw: Any, config: ServerConfig, limit: int) -> list[str] | None:
+    """A ``path`` naming a folder or holding a glob: the files it stands for, walked as ``facetrust
+    batch`` and :func:`facetrust.api.scan_paths` walk them (:func:`facetrust.io.inputs.collect_entries`);
+    None for a plain path (one file, :func:`resolve_path`). The folder, or the glob's part before its
+    first wildcard, must lie under an allowed root before anything is walked; each file is then checked
+    on its own by :func:`resolve_path`. More than ``limit`` files is refused (413)."""
+    from ..io.inputs import collect_entries, has_glob
+
+    if not isinstance(raw, str) or not raw or "\x00" in raw:
+        return None  # resolve_path says why
+    is_glob = has_glob(raw) and not os.path.lexists(raw)
+    if not is_glob and not os.path.isdir(raw):
+        return None
+    if not config.allowed_roots:
+        raise ApiError(403, "forbidden_path", "this server scans no server-side paths (no allowed root is set)")
+    if not Path(raw).is_absolute():
+        raise ApiError(422, "validation_error", "path must be absolute")
+    parts = Path(raw).parts
+    fixed = Path(*parts[:next((i for i, p in enumerate(parts) if has_glob(p)), len(parts))])
+    roots = [Path(os.path.realpath(r)) for r in config.allowed_roots]
+    if not _under(Path(os.path.realpath(fixed)), roots):
+        raise ApiError(403, "forbidden_path", "path is outside the server's allowed roots")
+    files = [str(e.path) for e in collect_entries([raw]) if Path(e.path).is_file()]
+    if not files:
+        raise ApiError(404, "not_found", "no file matches under the allowed roots")
+    if len(files) > limit:
+        raise ApiError(413, "payload_too_large", f"{len(files)} files match; at most {limit} fit in the queue now")
+    return files
+
+
 def _under(path: Path, roots: list[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from ..config import parse_bool
 from ..deps import auth, get_record
 from ..errors import ApiError
-from ..intake import parse_options, request_options_doc, resolve_path, store_upload
+from ..intake import expand_path_scan, parse_options, request_options_doc, resolve_path, store_upload
 from ..jsonbody import read_json
 from ..views import scan_view
 
@@ -29,7 +29,8 @@ SCAN_REQUEST_DOC = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}, **_OPTIONS_DOC}}},
     "application/json": {"schema": {"type": "object", "required": ["path"], "properties": {
-        "path": {"type": "string", "description": "absolute path under an allowed root"}, **_OPTIONS_DOC}}},
+        "path": {"type": "string", "description": "absolute path under an allowed root: a file (one scan), "
+                 "or a folder or glob (one scan per file, answered {scans, skipped})"}, **_OPTIONS_DOC}}},
 }}}
 
 router = APIRouter(tags=["scans"], dependencies=auth)
@@ -99,6 +100,9 @@ async def create_scan(request: Request) -> JSONResponse:
             raise ApiError(422, "validation_error", "the JSON body must be an object")
         path, wait = body.pop("path", None), body.pop("wait", None)
         options = parse_options(body, config)
+        files = await run_in_threadpool(expand_path_scan, path, config, config.queue_size - queued)
+        if files is not None:  # a folder or a glob: one scan per file, answered at once
+            return await _create_many(request, files, options)
         intake = await run_in_threadpool(resolve_path, path, config, media)
     elif ctype == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=32)
@@ -127,6 +131,26 @@ async def create_scan(request: Request) -> JSONResponse:
         pool.notify()
     status = 200 if rec.status in _FINAL else 202
     return JSONResponse(scan_view(rec, media), status_code=status, headers={"Location": f"/v1/scans/{rec.id}"})
+
+
+async def _create_many(request: Request, files: list[str], options: dict) -> JSONResponse:
+    """One queued scan per file of a folder or glob; a file refused on its own (not media, too
+    large, gone) is listed under ``skipped`` with the error it would have had alone."""
+    state = request.app.state
+    config, store, media, pool = state.config, state.store, state.media, state.pool
+    scans, skipped = [], []
+    for path in files:
+        try:
+            intake = await run_in_threadpool(resolve_path, path, config, media)
+        except ApiError as exc:
+            skipped.append({"path": path, "code": exc.code, "message": exc.detail})
+            continue
+        rec = await run_in_threadpool(lambda: store.create_scan(
+            kind=intake.kind, source=intake.source, filename=intake.filename, media_path=intake.media_path,
+            media_sha256=intake.media_sha256, media_bytes=intake.media_bytes, options=options))
+        scans.append(scan_view(rec, media))
+    pool.notify()
+    return JSONResponse({"scans": scans, "skipped": skipped}, status_code=202)
 
 
 @router.get("/v1/scans")
