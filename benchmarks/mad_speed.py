@@ -39,8 +39,8 @@ def main() -> int:
     import skimage.data
     from PIL import Image
 
-    from facetrust.biometrics.mad import load_mad_models
-    from facetrust.biometrics.mad_features import CROP, load_describer, texture_features
+    from facetrust.detectors._mad import load_mad_models
+    from facetrust.detectors._mad_features import CROP, load_describer, texture_features
     from facetrust.faces import align_face, create_face_detector
 
     astronaut = skimage.data.astronaut()

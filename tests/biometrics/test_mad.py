@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("dlib")
 
 import facetrust  # noqa: E402
-from facetrust.biometrics import mad  # noqa: E402
-from facetrust.biometrics.mad_features import CROP, TEXTURE_FEATURES, load_describer  # noqa: E402
+from facetrust.detectors import _mad as mad  # noqa: E402
+from facetrust.detectors._mad_features import CROP, TEXTURE_FEATURES, load_describer  # noqa: E402
 from facetrust.errors import WeightIntegrityError  # noqa: E402
 from facetrust.synth.families.morph import average_morph, morph_pair  # noqa: E402
 from facetrust.synth.print_scan import CHAINS, document_pipeline  # noqa: E402
@@ -168,3 +168,10 @@ def test_corpus_morphs_combine_identities_of_one_split(shared_data, tmp_path):
         assert all(split_of[i] == r["split"] for i in r["identities"].split("|"))  # no identity crosses splits
         assert (tmp_path / r["path"]).exists() and (tmp_path / r["reference"]).exists()
         assert r["reference"].removeprefix("live/").removesuffix(".png").replace("_", ":") in r["identities"].split("|")
+
+
+def test_the_mad_landmark_box_is_the_synth_fitters():
+    from facetrust.detectors._mad_features import DLIB_RECT
+    from facetrust.synth.landmarks import _DLIB_RECT
+
+    assert np.array_equal(DLIB_RECT, _DLIB_RECT)  # the corpus' sources and the MAD features fit the same box

@@ -1,7 +1,7 @@
 """The verify report's morphing-attack check: S-MAD on the probe, D-MAD of the probe against the reference.
 
 Both faces are the ones verification compared (the embedder's chosen detection), aligned to the MAD
-crop and described once (:mod:`.mad_features`). Never raises: a failure is ``status="error"`` with
+crop and described once (:mod:`facetrust.detectors._mad_features`). Never raises: a failure is ``status="error"`` with
 the reason, so a verify report is always written.
 """
 
@@ -38,8 +38,8 @@ def check_morph(probe_image: np.ndarray, probe_face: DetectedFace, reference_ima
                 reference_face: DetectedFace) -> MorphCheck:
     try:
         from ..faces import align_face
-        from .mad import load_mad_models
-        from .mad_features import CROP, load_describer
+        from ..detectors._mad import load_mad_models
+        from ..detectors._mad_features import CROP, load_describer
 
         models, describer = load_mad_models(), load_describer()
         probe = describer.describe(align_face(probe_image, probe_face, CROP).crop)

@@ -1,7 +1,7 @@
 """``smad``: single-image morphing-attack detection (is this ID-document face a morph of two people?).
 
 A calibrated logistic regression on frozen features of the aligned face (texture and frequency
-statistics, optionally dlib's identity embedding: :mod:`facetrust.biometrics.mad_features`), fitted
+statistics, optionally dlib's identity embedding: :mod:`facetrust.detectors._mad_features`), fitted
 on print-scanned and JPEG'd CelebA morphs and bona fide photos by ``facetrust.train.fit_mad``. The
 score is the calibrated morph probability; the heatmap shows where the face holds less fine detail
 than bona fide training faces (blending two faces averages detail away). Needs the ``dlib`` extra.
@@ -26,8 +26,8 @@ EVIDENCE_FEATURES = ("inner_residual_log_std", "inner_gradient_log_energy", "rin
 class SingleImageMorphDetector(Detector):
     def __init__(self) -> None:
         try:
-            from ..biometrics.mad import load_mad_models
-            from ..biometrics.mad_features import CROP, TEXTURE_FEATURES, load_describer
+            from ._mad import load_mad_models
+            from ._mad_features import CROP, TEXTURE_FEATURES, load_describer
 
             self._models = load_mad_models()
             self._describer = load_describer()

@@ -18,13 +18,13 @@ contributing identity crosses splits. Per identity, photo 1 is the *document* ph
 Every live capture goes through a mild JPEG (a camera), for both classes. Images are written under
 ``--cache`` (default ``../cache/mad``, outside the repository) with ``manifest.tsv`` (``facetrust eval
 --protocol mad`` reads it). Features are measured on each image as inference measures them (face
-detection, alignment to :data:`facetrust.biometrics.mad_features.CROP`, :class:`MadDescriber`).
+detection, alignment to :data:`facetrust.detectors._mad_features.CROP`, :class:`MadDescriber`).
 
 Fit: L2 logistic regressions (S-MAD: each feature set of :data:`SMAD_FEATURE_SETS`, D-MAD: each of
 :data:`DMAD_FEATURE_SETS`, x an L2 grid) on train, chosen by validation log-loss; Platt scaling on validation; the
 threshold at validation's equal-error point. Test: the ``mad`` protocol's ISO/IEC 30107-3 rows for
-both scorers on the same test morphs. Writes ``src/facetrust/biometrics/mad_model.json`` and
-``<cache>/results.json``; prints the model's sha256 for :data:`facetrust.biometrics.mad.MODEL_SHA256`.
+both scorers on the same test morphs. Writes ``src/facetrust/detectors/mad_model.json`` and
+``<cache>/results.json``; prints the model's sha256 for :data:`facetrust.detectors._mad.MODEL_SHA256`.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
-from ..biometrics.mad import (DMAD_FEATURE_SETS, MODEL_FILE, SMAD_FEATURE_SETS, CalibratedLogistic, dmad_vector, equal_error_threshold,
+from ..detectors._mad import (DMAD_FEATURE_SETS, MODEL_FILE, SMAD_FEATURE_SETS, CalibratedLogistic, dmad_vector, equal_error_threshold,
                               fit_l2_logistic, log_loss, models_from_dict, sha256_of, smad_vector)
-from ..biometrics.mad_features import CROP, FaceDescription
+from ..detectors._mad_features import CROP, FaceDescription
 from .fit_verify import DEFAULT_DATA, Photo, read_identities
 
 DEFAULT_CACHE = Path(__file__).resolve().parents[3].parent / "cache" / "mad"
@@ -177,7 +177,7 @@ def describe_image(path: Path, face_detector, describer) -> FaceDescription | No
 
 def measure(cache: Path, rows: list[dict], log=print) -> dict[str, FaceDescription | None]:
     """path -> description for every probe and reference (cached in ``features.npz``)."""
-    from ..biometrics.mad_features import load_describer
+    from ..detectors._mad_features import load_describer
     from ..faces import create_face_detector
 
     store = cache / "features.npz"
@@ -325,7 +325,7 @@ def fit(cache: Path, log=print, n_boot: int = 500) -> tuple[dict, dict]:
 def wild_dev(shared: Path) -> dict:
     """S-MAD on wild-dev's averaged-face morphs at the shipped threshold (evaluation only), and, for
     context, the share of wild-dev's genuine photos (the non-Yonsei ``real-photo`` kinds) it flags."""
-    from ..biometrics.mad import load_mad_models
+    from ..detectors._mad import load_mad_models
     from ..pipeline import ScanOptions, Scanner
 
     root = shared / "wild-dev"

@@ -1,10 +1,11 @@
 """Morphing-attack detection: S-MAD (one image) and D-MAD (the image against a trusted reference).
 
-Both are a standardised L2 logistic regression on frozen features (:mod:`.mad_features`), Platt-
+Both are a standardised L2 logistic regression on frozen features (:mod:`._mad_features`), Platt-
 calibrated on a validation split, with the attack threshold chosen on that validation split (its
 equal-error point). ``p >= threshold`` flags a morph. The shipped coefficients are one small JSON
 (:data:`MODEL_FILE`), sha256-pinned (:data:`MODEL_SHA256`) and written by
-``python -m facetrust.train.fit_mad`` (MODEL_CARD.md, "Morphing-attack detection").
+``python -m facetrust.train.fit_mad`` (used by the ``smad`` detector and by ``facetrust verify``'s
+morph check; MODEL_CARD.md, "Morphing-attack detection").
 
 * S-MAD features: the texture statistics of the face (and, when the fit chose it on validation,
   its identity embedding);
@@ -27,8 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DetectorError, WeightIntegrityError
-from .embedding import distances
-from .mad_features import FaceDescription, geometry_difference
+from ._mad_features import FaceDescription, geometry_difference
 
 MODEL_FILE = Path(__file__).with_name("mad_model.json")
 # Pinned at every load: a changed model file must come with a changed pin (fit_mad prints it).
@@ -44,6 +44,12 @@ def smad_vector(d: FaceDescription, feature_set: str) -> np.ndarray:
     if feature_set == "texture+embedding":
         return np.concatenate([d.texture, d.embedding])
     raise ValueError(f"unknown S-MAD feature set {feature_set!r}; known: {SMAD_FEATURE_SETS}")
+
+
+def distances(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(euclidean, cosine) distance of two embeddings (as ``facetrust.biometrics.embedding.distances``)."""
+    euclidean = float(np.linalg.norm(a - b))
+    return euclidean, float(1.0 - a @ b / max(1e-12, np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 def dmad_vector(probe: FaceDescription, reference: FaceDescription, feature_set: str = "difference") -> np.ndarray:

