@@ -153,7 +153,9 @@ def write_manifest(cache: Path, items: list[Item]) -> None:
         w.writerow(["path", "label", "kind", "group", "split", "subject", "identities", "species", "chain",
                     "reference"])
         for it in items:
-            w.writerow([it.name, it.label, it.species, it.identities[0], it.split, it.identities[0],
+            # group = the image itself (each is its own unit; an identity's bona fide and morph are not
+            # frames of one video); subject = the document photo's identity (the subject-disjoint check)
+            w.writerow([it.name, it.label, it.species, it.name, it.split, it.identities[0],
                         "|".join(it.identities), it.species, it.chain,
                         f"live/{it.reference_identity.replace(':', '_')}.png"])
 
