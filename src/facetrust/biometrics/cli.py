@@ -1,7 +1,7 @@
 """``facetrust verify PROBE --reference REF``.
 
-Exit codes: 0 same person and the probe's forgery scan says real (accepted); 1 different person, or
-the probe's scan is not real (rejected); 3 no decision (an image without a usable face, or unreadable); 4 an input
+Exit codes: 0 same person, the probe's forgery scan says real and D-MAD does not flag a morph
+(accepted); 1 different person, the probe's scan is not real, or D-MAD flags (or could not check) a morph (rejected); 3 no decision (an image without a usable face, or unreadable); 4 an input
 file does not exist; 2 usage error (argparse, bad scan options).
 """
 
@@ -78,4 +78,12 @@ def _print_summary(report, out) -> None:
     print(f"{report.decision}: p(same person) {report.same_person_probability:.3f}, distance "
           f"{report.euclidean_distance:.4f} (threshold {report.threshold:.4f}); probe scan {scan.verdict}"
           f"{'' if scan.fake_probability is None else f' p(fake) {scan.fake_probability:.3f}'}; "
+          f"{_morph_summary(report.morph)}; "
           f"{'accepted' if report.accepted else 'rejected'}", file=out)
+
+
+def _morph_summary(m) -> str:
+    if m is None or m.status != "ok":
+        return f"morph check {'-' if m is None else m.status}"
+    return (f"morph S-MAD {m.smad_probability:.3f}{' FLAGGED' if m.smad_flagged else ''}, "
+            f"D-MAD {m.dmad_probability:.3f}{' FLAGGED' if m.dmad_flagged else ''}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..faces import FaceDetectorBackend
+from ..faces import DetectedFace, FaceDetectorBackend
 from ..faces.detect import shape_predictor_68_path, verify_model_file
 from ..fusion.quality import FaceQuality, QualityGate, measure_quality
 
@@ -44,6 +44,7 @@ class FaceEmbedding:
     quality: FaceQuality
     faces_found: int  # faces the detector found in the image (the chosen one included)
     chip: np.ndarray | None = field(default=None, repr=False)  # the 150 px RGB crop embedded (HTML only)
+    face: DetectedFace | None = field(default=None, repr=False)  # the detection (MAD aligns its own crop from it)
 
 
 @dataclass
@@ -92,7 +93,7 @@ class FaceEmbedder:
             if quality.passed:  # the ResNet (~80 ms) runs only on the face chosen
                 return EmbeddingOutcome(
                     FaceEmbedding(self.vector(chip), np.asarray(face.box, dtype=np.float64), float(face.score), quality,
-                                  len(faces), chip if keep_chip else None),
+                                  len(faces), chip if keep_chip else None, face),
                     None, len(faces))
             failures.append(quality.failed)
         failed = sorted({name for names in failures for name in names})

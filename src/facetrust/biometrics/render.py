@@ -30,6 +30,20 @@ def _fmt(value, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _morph_rows(report: VerifyReport) -> list[tuple[str, str]]:
+    m = report.morph
+    if m is None:
+        return [("morph check", "-")]
+    if m.status != "ok":
+        return [("morph check", f"{m.status}: {m.error}")]
+
+    def verdict(p, t, flagged) -> str:
+        return f"{'morph' if flagged else 'bona fide'} (p(morph) {_fmt(p)}, threshold {t:.3f})"
+
+    return [("morph, probe alone (S-MAD)", verdict(m.smad_probability, m.smad_threshold, m.smad_flagged)),
+            ("morph, probe vs reference (D-MAD)", verdict(m.dmad_probability, m.dmad_threshold, m.dmad_flagged))]
+
+
 def render_verify_html(report: VerifyReport) -> str:
     e = html.escape
     scan = report.probe_scan
@@ -40,6 +54,7 @@ def render_verify_html(report: VerifyReport) -> str:
         ("euclidean distance", f"{_fmt(report.euclidean_distance, 4)} (same person if <= {report.threshold:.4f})"),
         ("cosine distance", _fmt(report.cosine_distance, 4)),
         ("probe forgery scan", "-" if scan is None else f"{scan.verdict} (p(fake) {_fmt(scan.fake_probability)})"),
+        *_morph_rows(report),
         ("accepted", "yes" if report.accepted else "no"),
         ("reason", report.reason or report.error or "-"),
         ("embedding", f"{report.embedding_model}, calibration {report.calibration}"),

@@ -2,7 +2,9 @@
 
 :func:`verify_pair` never raises for bad input: an image that cannot be read gives status ``error``
 (typed ``error_type``), an image without a usable face gives ``not_applicable`` with the reason. The
-probe's forgery scan is the normal :class:`facetrust.pipeline.Scanner` result (``probe_scan``).
+probe's forgery scan is the normal :class:`facetrust.pipeline.Scanner` result (``probe_scan``); the
+morphing-attack check (``morph``: S-MAD on the probe, D-MAD against the reference) is
+:class:`.morph_check.MorphCheck`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..errors import FacetrustError
 from ..report.schema import MediaResult, _plain
 from .calibration import Calibration, load_calibration
 from .embedding import EMBEDDING_MODEL, EmbeddingOutcome, distances, load_embedder
+from .morph_check import MorphCheck, check_morph
 
 if TYPE_CHECKING:
     from ..pipeline import Scanner
@@ -51,7 +54,7 @@ class VerifyReport:
     euclidean_distance: float | None = None
     cosine_distance: float | None = None
     threshold: float = 0.0  # euclidean distance: same person when distance <= threshold
-    accepted: bool = False  # same person and the probe's forgery scan says real
+    accepted: bool = False  # same person, the probe's forgery scan says real and D-MAD does not flag a morph
     reason: str | None = None  # why not_applicable
     error: str | None = None
     error_type: str | None = None
@@ -59,6 +62,7 @@ class VerifyReport:
     reference_face: VerifiedFace | None = None
     probe_scan: MediaResult | None = None
     probe_liveness: MediaResult | None = None  # the probe scanned by the ``liveness`` PAD detector
+    morph: MorphCheck | None = None  # S-MAD of the probe, D-MAD of the probe against the reference
     embedding_model: str = EMBEDDING_MODEL
     calibration: str = ""
     elapsed_s: float = 0.0
@@ -88,8 +92,8 @@ def _face(outcome: EmbeddingOutcome) -> VerifiedFace | None:
     return VerifiedFace([float(v) for v in e.box], e.score, e.quality.as_dict(), e.faces_found, e.chip)
 
 
-def _embed(source, scanner: Scanner, keep_chip: bool) -> EmbeddingOutcome:
-    """Raises the typed media errors; a video is not a photo to compare."""
+def _embed(source, scanner: Scanner, keep_chip: bool) -> tuple[EmbeddingOutcome, np.ndarray]:
+    """(the embedding outcome, the decoded image); raises the typed media errors; a video is not a photo to compare."""
     from ..errors import UnsupportedMediaError
     from ..io import open_media
 
@@ -97,7 +101,7 @@ def _embed(source, scanner: Scanner, keep_chip: bool) -> EmbeddingOutcome:
     if media.kind != "image":
         raise UnsupportedMediaError("verification compares still images; this input is a video")
     image = next(iter(media.frames())).image
-    return load_embedder().embed(image, scanner.face_detector, scanner.quality_gate, keep_chip=keep_chip)
+    return load_embedder().embed(image, scanner.face_detector, scanner.quality_gate, keep_chip=keep_chip), image
 
 
 @lru_cache(maxsize=2)
@@ -122,10 +126,10 @@ def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration 
                           created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     report.probe_scan = scanner.scan(probe)
     report.probe_liveness = _liveness_scanner(scanner.options).scan(probe)
-    outcomes = {}
+    outcomes, images = {}, {}
     for role, source in (("probe", probe), ("reference", reference)):
         try:
-            outcomes[role] = _embed(source, scanner, keep_chips)
+            outcomes[role], images[role] = _embed(source, scanner, keep_chips)
         except FacetrustError as exc:
             report.status, report.error, report.error_type = "error", f"{role}: {exc}", exc.code
             break
@@ -144,7 +148,11 @@ def verify_pair(probe, reference, *, scanner: Scanner, calibration: Calibration 
             report.euclidean_distance, report.cosine_distance = euclidean, cosine
             report.same_person_probability = cal.probability(euclidean)
             report.decision = "same_person" if cal.same_person(euclidean) else "different_person"
-            # only a probe its forgery scan calls real is accepted (fake, error, not_applicable are not)
-            report.accepted = report.decision == "same_person" and report.probe_scan.verdict == "real"
+            report.morph = check_morph(images["probe"], outcomes["probe"].embedding.face,
+                                       images["reference"], outcomes["reference"].embedding.face)
+            # only a probe its forgery scan calls real is accepted (fake, error, not_applicable are not),
+            # and only when D-MAD (the probe against the trusted reference) ran and does not flag a morph
+            report.accepted = (report.decision == "same_person" and report.probe_scan.verdict == "real"
+                               and report.morph.dmad_flagged is False)
     report.elapsed_s = time.perf_counter() - t0
     return report
