@@ -13,20 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 
+from _timing import median_ms, sample_faces  # benchmarks/ is on sys.path when a script runs
 
-def _median_ms(fn, n: int) -> float:
-    fn()
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def main() -> int:
@@ -35,30 +26,24 @@ def main() -> int:
     ap.add_argument("--json")
     args = ap.parse_args()
 
-    import matplotlib.cbook
-    import skimage.data
-    from PIL import Image
-
     from facetrust.detectors._mad import load_mad_models
     from facetrust.detectors._mad_features import CROP, load_describer, texture_features
     from facetrust.faces import align_face, create_face_detector
 
-    astronaut = skimage.data.astronaut()
-    hopper = np.asarray(Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-                        .convert("RGB"))
+    astronaut, hopper = sample_faces()
     detector, describer, models = create_face_detector(), load_describer(), load_mad_models()
     fa, fh = detector.detect(astronaut)[0], detector.detect(hopper)[0]
     crop_a, crop_h = align_face(astronaut, fa, CROP).crop, align_face(hopper, fh, CROP).crop
     da, dh = describer.describe(crop_a), describer.describe(crop_h)
     out = {
-        "align_ms": _median_ms(lambda: align_face(astronaut, fa, CROP), args.n),
-        "texture_ms": _median_ms(lambda: texture_features(crop_a), args.n),
-        "describe_ms": _median_ms(lambda: describer.describe(crop_a), args.n),
-        "smad_classifier_ms": _median_ms(lambda: models.smad_probability(da), args.n),
-        "dmad_classifier_ms": _median_ms(lambda: models.dmad_probability(da, dh), args.n),
-        "smad_face_ms": _median_ms(lambda: models.smad_probability(describer.describe(align_face(astronaut, fa, CROP).crop)),
+        "align_ms": median_ms(lambda: align_face(astronaut, fa, CROP), args.n),
+        "texture_ms": median_ms(lambda: texture_features(crop_a), args.n),
+        "describe_ms": median_ms(lambda: describer.describe(crop_a), args.n),
+        "smad_classifier_ms": median_ms(lambda: models.smad_probability(da), args.n),
+        "dmad_classifier_ms": median_ms(lambda: models.dmad_probability(da, dh), args.n),
+        "smad_face_ms": median_ms(lambda: models.smad_probability(describer.describe(align_face(astronaut, fa, CROP).crop)),
                                    args.n),
-        "dmad_pair_ms": _median_ms(lambda: models.dmad_probability(describer.describe(align_face(astronaut, fa, CROP).crop),
+        "dmad_pair_ms": median_ms(lambda: models.dmad_probability(describer.describe(align_face(astronaut, fa, CROP).crop),
                                                                    describer.describe(align_face(hopper, fh, CROP).crop)),
                                    args.n),
     }

@@ -11,21 +11,13 @@ default ops against the same without ``video_codec``. The crop is scikit-image's
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import cv2
 import numpy as np
 
+from _timing import median_ms  # benchmarks/ is on sys.path when a script runs
 
-def _median_ms(fn, reps: int) -> float:
-    fn()  # warm-up (codec libraries load on first use)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(1000.0 * (time.perf_counter() - t))
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -39,12 +31,12 @@ def main() -> None:
     from facetrust.synth.families import perturb
 
     crop = cv2.resize(skimage.data.astronaut()[0:256, 128:384], (args.size, args.size), interpolation=cv2.INTER_AREA)
-    base = _median_ms(lambda: robustness.jpeg(crop, 75), args.reps)
+    base = median_ms(lambda: robustness.jpeg(crop, 75), args.reps)
     print(f"{args.size} px crop, median of {args.reps}")
     print(f"jpeg q75                 {base:7.2f} ms  (1.00x)")
     for codec in robustness.VIDEO_CODECS:
         for crf in (20, 30, 40):
-            ms = _median_ms(lambda: robustness.video_codec(crop, crf, codec), args.reps)
+            ms = median_ms(lambda: robustness.video_codec(crop, crf, codec), args.reps)
             print(f"{codec} crf {crf:<2}              {ms:7.2f} ms  ({ms / base:.1f}x)")
     rng = np.random.default_rng(0)
     t = time.perf_counter()

@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 
+from _timing import median_ms, sample_faces  # benchmarks/ is on sys.path when a script runs
 
-def _median_ms(fn, n: int) -> float:
-    fn()
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def main() -> int:
@@ -32,28 +23,22 @@ def main() -> int:
     ap.add_argument("--json")
     args = ap.parse_args()
 
-    import matplotlib.cbook
-    import skimage.data
-    from PIL import Image
-
     from facetrust.api import get_scanner
     from facetrust.biometrics import verify_pair
     from facetrust.biometrics.embedding import load_embedder
 
-    astronaut = skimage.data.astronaut()
-    hopper = np.asarray(Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-                        .convert("RGB"))
+    astronaut, hopper = sample_faces()
     scanner, embedder = get_scanner(), load_embedder()
     face = scanner.face_detector.detect(astronaut)[0]
     chip = embedder.face_chip(astronaut, face.box)
     out = {
-        "detect_ms": _median_ms(lambda: scanner.face_detector.detect(astronaut), args.n),
-        "chip_ms": _median_ms(lambda: embedder.face_chip(astronaut, face.box), args.n),
-        "embedding_ms": _median_ms(lambda: embedder.vector(chip), args.n),
-        "embed_image_ms": _median_ms(lambda: embedder.embed(astronaut, scanner.face_detector, scanner.quality_gate),
+        "detect_ms": median_ms(lambda: scanner.face_detector.detect(astronaut), args.n),
+        "chip_ms": median_ms(lambda: embedder.face_chip(astronaut, face.box), args.n),
+        "embedding_ms": median_ms(lambda: embedder.vector(chip), args.n),
+        "embed_image_ms": median_ms(lambda: embedder.embed(astronaut, scanner.face_detector, scanner.quality_gate),
                                      args.n),
-        "verify_pair_ms": _median_ms(lambda: verify_pair(astronaut, hopper, scanner=scanner), max(3, args.n // 4)),
-        "forgery_scan_ms": _median_ms(lambda: scanner.scan(astronaut), max(3, args.n // 4)),
+        "verify_pair_ms": median_ms(lambda: verify_pair(astronaut, hopper, scanner=scanner), max(3, args.n // 4)),
+        "forgery_scan_ms": median_ms(lambda: scanner.scan(astronaut), max(3, args.n // 4)),
     }
     for k, v in out.items():
         print(f"{k:18s} {v:8.1f}")

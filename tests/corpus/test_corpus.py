@@ -147,23 +147,38 @@ def test_face_crops_keep_native_resolution_and_groups(snapshot, tmp_path, astron
     assert c.shape[:2] == (96, 96) and c.min() >= 0 and (c.reshape(-1, 3).sum(1) == 0).mean() < 0.05
 
 
-def test_mark_generated_relabels_crops_and_refuses_forgery_folders(tmp_path):
-    from facetrust.corpus.generated import GENERATED, mark_generated
-    from facetrust.synth.writer import MANIFEST_COLUMNS, read_manifest
+def _crop_folder(d, images) -> list[dict]:
+    """A synth folder of genuine-labelled crops (what `synth --per-face 0` writes), rows returned."""
+    from facetrust.synth.writer import MANIFEST_COLUMNS
 
-    d = tmp_path / "gen"
     (d / "images").mkdir(parents=True)
     rows = []
-    for i in range(3):
-        cv2.imwrite(str(d / "images" / f"{i}.png"), np.full((32, 32, 3), 100, np.uint8))
+    for i, img in enumerate(images):
+        cv2.imwrite(str(d / "images" / f"{i}.png"), img)
         row = dict.fromkeys(MANIFEST_COLUMNS, "")
         row.update(sample_id=str(i), path=f"images/{i}.png", label=0, family="real", split="train", seed=0,
-                   width=32, height=32, outside_frac=0.0, source_path=f"repo/fake__{i}.png", identity_group=str(i))
+                   width=img.shape[1], height=img.shape[0], outside_frac=0.0, source_path=f"repo/fake__{i}.png",
+                   identity_group=str(i))
         rows.append(row)
+    _write_rows(d, rows)
+    return rows
+
+
+def _write_rows(d, rows) -> None:
+    from facetrust.synth.writer import MANIFEST_COLUMNS
+
     with open(d / "manifest.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
         w.writeheader()
         w.writerows(rows)
+
+
+def test_mark_generated_relabels_crops_and_refuses_forgery_folders(tmp_path):
+    from facetrust.corpus.generated import GENERATED, mark_generated
+    from facetrust.synth.writer import read_manifest
+
+    d = tmp_path / "gen"
+    rows = _crop_folder(d, [np.full((32, 32, 3), 100, np.uint8)] * 3)
     labels = tmp_path / "labels.tsv"
     labels.write_text("relpath\tgroup\tlabel\tkind\tgenerator\n" + "".join(
         f"repo/fake__{i}.png\t{i}\t{'fake' if i else 'real'}\tgenerated-gan\tG\n" for i in range(3)))
@@ -174,17 +189,14 @@ def test_mark_generated_relabels_crops_and_refuses_forgery_folders(tmp_path):
     assert {(r["label"], r["family"]) for r in out} == {(1, GENERATED)}
     assert cv2.imread(str(d / out[0]["mask_path"]), cv2.IMREAD_GRAYSCALE).min() == 255
     rows[0].update(family="swap", label=1)
-    with open(d / "manifest.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    _write_rows(d, rows)
     with pytest.raises(ValueError, match="forgery"):
         mark_generated(d)
 
 
 def test_mark_generated_can_drop_crops_with_figure_grid_gaps(tmp_path):
     from facetrust.corpus.generated import has_grid_edge, mark_generated
-    from facetrust.synth.writer import MANIFEST_COLUMNS, read_manifest
+    from facetrust.synth.writer import read_manifest
 
     rng = np.random.default_rng(0)
     face = rng.integers(60, 200, (64, 64, 3), dtype=np.uint8)
@@ -194,18 +206,7 @@ def test_mark_generated_can_drop_crops_with_figure_grid_gaps(tmp_path):
     dark_corner[:20, :20] = 0  # dark, but no full line: kept
     assert has_grid_edge(gap) and not has_grid_edge(face) and not has_grid_edge(dark_corner)
     d = tmp_path / "gen"
-    (d / "images").mkdir(parents=True)
-    rows = []
-    for i, img in enumerate([face, gap, dark_corner]):
-        cv2.imwrite(str(d / "images" / f"{i}.png"), img)
-        row = dict.fromkeys(MANIFEST_COLUMNS, "")
-        row.update(sample_id=str(i), path=f"images/{i}.png", label=0, family="real", split="train", seed=0,
-                   width=64, height=64, outside_frac=0.0, source_path=f"repo/fake__{i}.png", identity_group=str(i))
-        rows.append(row)
-    with open(d / "manifest.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    _crop_folder(d, [face, gap, dark_corner])
     assert mark_generated(d, drop_grid_edges=True) == 2
     assert [r["sample_id"] for r in read_manifest(d / "manifest.csv")] == ["0", "2"]
 
