@@ -19,7 +19,6 @@ import numpy as np
 from _timing import median_ms, sample_faces  # benchmarks/ is on sys.path when a script runs
 
 
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=20)

@@ -19,7 +19,6 @@ import numpy as np
 from _timing import median_ms  # benchmarks/ is on sys.path when a script runs
 
 
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=30)

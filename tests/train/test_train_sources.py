@@ -91,8 +91,9 @@ def test_several_folders_are_views_over_memory_mapped_caches(tiny_dataset, deplo
 
     both = load_synth([str(tiny_dataset), str(deploy_dataset)], 64)
     assert isinstance(both.images, RowView)
+    assert len(both.images.parts) == 2
     for part in both.images.parts:  # no copy of the crops: each folder's cache is a read-only map
-        assert isinstance(part.parts[0], np.memmap)
+        assert isinstance(part, np.memmap)
     again = load_synth([str(tiny_dataset), str(deploy_dataset)], 64)  # from the cache this time
     np.testing.assert_array_equal(np.asarray(both.images), np.asarray(again.images))
     # row i of the concatenation is the PNG of row i of the manifests, through split and subset views

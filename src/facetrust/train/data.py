@@ -95,8 +95,15 @@ class SynthArrays:
 
 
 def concat(parts: Sequence[SynthArrays]) -> SynthArrays:
+    # one flat view over every folder's map (not views of views: a training row is copied once)
+    arrays, index, base = [], [], 0
+    for p in parts:
+        view = p.images if isinstance(p.images, RowView) else RowView([p.images])
+        arrays += view.parts
+        index.append(view.index + base)
+        base += sum(len(a) for a in view.parts)
     names = [f for f in SynthArrays.__dataclass_fields__ if f != "images"]
-    return SynthArrays(images=RowView([p.images for p in parts]),
+    return SynthArrays(images=RowView(arrays, np.concatenate(index)),
                        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in names})
 
 
